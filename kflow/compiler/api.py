@@ -1,0 +1,140 @@
+"""The compiler's entry points: validate files, compile them to a target."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kflow.compiler.diagnostics import Diagnostic, Severity
+from kflow.compiler.source import SourceText, Span
+
+FLOW_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass
+class ValidationResult:
+    """Diagnostics of every file (sorted by position), the sources read, the files checked."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, SourceText] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.level is Severity.ERROR for d in self.diagnostics)
+
+
+def find_flow_files(paths: Iterable[str]) -> list[str]:
+    """Files named directly, and every *.yml / *.yaml below named directories (sorted)."""
+    files: list[str] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found = (p for p in path.rglob("*") if p.suffix in FLOW_SUFFIXES and p.is_file())
+            files.extend(sorted(str(p) for p in found))
+        else:
+            files.append(str(path))
+    return files
+
+
+def check_file(path: str):  # type: ignore[no-untyped-def]
+    """Load and check one file: a `CheckedFlow`."""
+    from kflow.compiler.check import check
+    from kflow.compiler.loader import load_file
+
+    return check(load_file(path))
+
+
+def validate_paths(paths: list[str]) -> ValidationResult:
+    """Validate every flow file under `paths`; one bad file never hides the others."""
+    result = ValidationResult()
+    for path in find_flow_files(paths):
+        checked = check_file(path)
+        result.files.append(path)
+        result.sources[path] = checked.document.source
+        result.diagnostics.extend(checked.diagnostics)
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+@dataclass
+class CompileResult(ValidationResult):
+    """Validation results plus the files written (or, with `check`, found to differ)."""
+
+    written: list[str] = field(default_factory=list)
+    drifted: list[str] = field(default_factory=list)
+    diff: str = ""
+
+
+Emitter = Callable[..., dict[str, str]]
+
+
+def emitter(target: str) -> Emitter:
+    """The emitter of a target: `ir.Flow → {relative path: text}`."""
+    if target == "ir":
+        from kflow.targets.ir import emit
+
+        return emit
+    raise LookupError(f"target '{target}' is not available yet")
+
+
+TARGETS = ("ir", "airflow", "prefect", "runner")
+
+
+def compile_paths(paths: list[str], target: str, out: str, check: bool = False) -> CompileResult:
+    """Compile every flow under `paths` for `target` into `out`.
+
+    With `check`, nothing is written: files that would change are listed in `drifted` and the
+    unified diff is in `diff` (drift detection for CI, like `black --check`).
+    """
+    from kflow.compiler.lower import lower
+
+    emit = emitter(target)
+    result = CompileResult()
+    outputs: dict[str, str] = {}
+    for path in find_flow_files(paths):
+        checked = check_file(path)
+        result.files.append(path)
+        result.sources[path] = checked.document.source
+        result.diagnostics.extend(checked.diagnostics)
+        if not checked.ok:
+            continue
+        for relative, text in emit(lower(checked)).items():
+            if relative in outputs and outputs[relative] != text:
+                result.diagnostics.append(
+                    Diagnostic(
+                        "KF303",
+                        f"another flow compiles to the same file '{relative}'",
+                        Span(path, 1, 1, 1, 1),
+                        "two files define the same namespace and flow id",
+                    )
+                )
+                continue
+            outputs[relative] = text
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    root = Path(out)
+    diffs: list[str] = []
+    for relative in sorted(outputs):
+        target_path = root / relative
+        text = outputs[relative]
+        current = target_path.read_text(encoding="utf-8") if target_path.is_file() else None
+        if current == text:
+            continue
+        if check:
+            result.drifted.append(str(target_path))
+            diffs.extend(
+                difflib.unified_diff(
+                    (current or "").splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    fromfile=f"{target_path} (on disk)",
+                    tofile=f"{target_path} (compiled)",
+                )
+            )
+        else:
+            target_path.parent.mkdir(parents=True, exist_ok=True)
+            target_path.write_text(text, encoding="utf-8")
+            result.written.append(str(target_path))
+    result.diff = "".join(diffs)
+    return result
