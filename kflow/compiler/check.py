@@ -3,8 +3,8 @@
 `check(document)` walks the loader's nodes once, builds the task tree (`SurfaceTask`), applies
 `pluginDefaults`, and runs the rules: flow keys and ids, plugin properties, inputs, triggers, Dag
 dependencies, and expressions (syntax, names, and references to inputs, variables and task outputs,
-including whether the referenced task can have run yet). `kflow.compiler.lower` turns the result into
-the IR; it relies on the checks having passed.
+including whether the referenced task can have run yet). `kflow.compiler.lower` turns the result
+into the IR; it relies on the checks having passed.
 """
 
 from __future__ import annotations
@@ -24,18 +24,38 @@ from kflow.compiler.expr import ExprError, Template, parse_template, references,
 from kflow.compiler.loader import Document, Mapping, Node, Scalar, Sequence, to_python
 from kflow.compiler.pebble_catalogue import ROOT_VARIABLES
 from kflow.compiler.source import Span
-from kflow.plugin_registry import ChildShape, Kind, PluginSpec, Registry, default_registry
+from kflow.plugin_registry import (
+    Alias,
+    ChildShape,
+    Kind,
+    PluginSpec,
+    Registry,
+    default_registry,
+)
 from kflow.plugin_registry.types import (
     CONDITION_COMMON_KEYS,
     TASK_COMMON_KEYS,
     TRIGGER_COMMON_KEYS,
     Retry,
+    property_names,
     validate_duration,
 )
 
 FLOW_PARALLEL_TYPES = frozenset({"io.kestra.plugin.core.flow.Parallel"})
 SEED_EXPRESSION_CONDITION = "io.kestra.plugin.core.condition.Expression"
 SUBFLOW_TYPE = "io.kestra.plugin.core.flow.Subflow"
+FOREACH_ITEM_TYPE = "io.kestra.plugin.core.flow.ForEachItem"
+WAIT_FOR_TYPE = "io.kestra.plugin.core.flow.WaitFor"
+# Properties rendered in the context of the child execution, not of this flow
+CHILD_CONTEXT_PROPERTIES = {SUBFLOW_TYPE: "outputs", FOREACH_ITEM_TYPE: "outputs"}
+# Kestra creates these tasks for a ForEachItem: their outputs are readable under these ids
+FOREACH_ITEM_SUFFIXES = ("_split", "_items", "_merge")
+ALLOWED_SYSTEM_LABELS = frozenset({"system.readOnly"})
+NESTED_CONDITIONS = {
+    "io.kestra.plugin.core.condition.MultipleCondition": ChildShape.MAP_OF_LISTS,
+    "io.kestra.plugin.core.condition.Not": ChildShape.LIST,
+    "io.kestra.plugin.core.condition.Or": ChildShape.LIST,
+}
 WORKING_DIRECTORY_TYPE = "io.kestra.plugin.core.flow.WorkingDirectory"
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
@@ -66,6 +86,10 @@ class SurfaceTask:
     depends_on: list[str] = field(default_factory=list)
     as_condition: bool = False  # a condition type written as a task (the seed's Expression)
     visible: frozenset[str] = frozenset()  # task ids whose outputs may exist when this starts
+    # what the task's own properties may read: `visible`, except for a WaitFor's condition,
+    # which is evaluated after each run of its children
+    props_visible: frozenset[str] = frozenset()
+    extra_ids: tuple[str, ...] = ()  # ids of tasks the engine creates for this one
 
     @property
     def in_loop(self) -> bool:
@@ -131,6 +155,7 @@ class _Checker:
         self.flow_id = ""
         self.namespace = ""
         self.dag_entries: dict[int, Mapping] = {}  # id(task) → its {task, dependsOn} entry
+        self.severity: Severity | None = None  # overrides codes' defaults while set
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -142,7 +167,9 @@ class _Checker:
         hint: str | None = None,
         severity: Severity | None = None,
     ) -> None:
-        self.result.diagnostics.append(Diagnostic(code, message, span, hint, severity))
+        self.result.diagnostics.append(
+            Diagnostic(code, message, span, hint, severity or self.severity)
+        )
 
     def _span_of(self, node: Any, fallback: Span) -> Span:
         return node.span if isinstance(node, (Scalar, Mapping, Sequence)) else fallback
@@ -150,7 +177,7 @@ class _Checker:
     # -- flow ----------------------------------------------------------------------------------
 
     def run(self, root: Mapping) -> None:
-        for key, value in root.items:
+        for key, _ in root.items:
             name = str(key.value)
             if name not in schema.FLOW_KEYS:
                 self.report(
@@ -198,7 +225,9 @@ class _Checker:
     ) -> str:
         node = root.get(key)
         if node is None:
-            self.report("KF201", f"the flow has no '{key}'", root.span.at_start(), f"add '{key}: …'")
+            self.report(
+                "KF201", f"the flow has no '{key}'", root.span.at_start(), f"add '{key}: …'"
+            )
             return ""
         if not isinstance(node, Scalar) or not isinstance(node.value, (str, int)):
             self.report("KF203", f"the {what} must be a string", node.span)
@@ -234,7 +263,7 @@ class _Checker:
         else:
             self.report("KF203", "'labels' must be a mapping or a list of key/value", node.span)
         for name, where in pairs:
-            if name.startswith("system."):
+            if name.startswith("system.") and name not in ALLOWED_SYSTEM_LABELS:
                 self.report(
                     "KF314",
                     f"label '{name}' uses the reserved 'system.' prefix",
@@ -366,7 +395,9 @@ class _Checker:
         if kind == "ARRAY":
             item_type = item.get("itemType")
             if not isinstance(item_type, Scalar):
-                self.report("KF201", f"ARRAY input '{input_id}' needs an 'itemType'", type_node.span)
+                self.report(
+                    "KF201", f"ARRAY input '{input_id}' needs an 'itemType'", type_node.span
+                )
             elif item_type.value not in schema.ARRAY_ITEM_TYPES:
                 self.report(
                     "KF215",
@@ -447,9 +478,7 @@ class _Checker:
         spec, alias = found
         if spec.kind is Kind.CONDITION:
             if spec.type != SEED_EXPRESSION_CONDITION:
-                self.report(
-                    "KF204", f"'{type_name}' is a condition, not a task", type_node.span
-                )
+                self.report("KF204", f"'{type_name}' is a condition, not a task", type_node.span)
                 return task
             task.as_condition = True
             self.report(
@@ -460,16 +489,27 @@ class _Checker:
                 type_node.span,
             )
         elif spec.kind is not Kind.TASK:
-            self.report("KF204", f"'{type_name}' is a {spec.kind.value}, not a task", type_node.span)
+            self.report(
+                "KF204", f"'{type_name}' is a {spec.kind.value}, not a task", type_node.span
+            )
             return task
-        if alias is not None and alias.note:
-            self.report("KF213", alias.note, type_node.span)
+        self._type_notes(spec, alias, type_node)
         task.spec = spec
+        if spec.type == FOREACH_ITEM_TYPE and task_id:
+            task.extra_ids = tuple(task_id + suffix for suffix in FOREACH_ITEM_SUFFIXES)
+            for extra in task.extra_ids:
+                self.seen_task_ids.setdefault(extra, id_node)  # type: ignore[arg-type]
         self._task_common(task)
         self._task_properties(task)
         for prop, shape in spec.children.items():
             self._children(task, prop, shape)
         return task
+
+    def _type_notes(self, spec: PluginSpec, alias: Alias | None, type_node: Scalar) -> None:
+        if alias is not None and alias.note:
+            self.report("KF213", alias.note, type_node.span)
+        elif spec.note:
+            self.report("KF213", spec.note, type_node.span)
 
     def _type_names(self, kind: Kind) -> list[str]:
         return self.registry.names(kind)
@@ -571,6 +611,7 @@ class _Checker:
         if task.as_condition:
             own.pop("type", None)
         task.props = own
+        self._deprecated_properties(spec, keys)
         data = {name: to_python(value) for name, value in own.items()}
         if "docker" in data and isinstance(data["docker"], dict):
             data.setdefault("containerImage", data.pop("docker").get("image"))
@@ -578,6 +619,13 @@ class _Checker:
             spec.properties.model_validate(data)
         except ValidationError as error:
             self._property_errors(error, task, keys, from_defaults)
+
+    def _deprecated_properties(self, spec: PluginSpec, keys: dict[str, Scalar]) -> None:
+        fields = {f.alias or name: f for name, f in spec.properties.model_fields.items()}
+        for name, key in keys.items():
+            field_info = fields.get(name)
+            if field_info is not None and field_info.deprecated:
+                self.report("KF213", f"'{name}': {field_info.deprecated}", key.span)
 
     def _property_errors(
         self,
@@ -588,7 +636,7 @@ class _Checker:
     ) -> None:
         spec = task.spec
         assert spec is not None
-        known = list(spec.properties.model_fields)
+        known = property_names(spec.properties)
         missing_connection: list[str] = []
         for item in error.errors():
             loc = item["loc"]
@@ -608,12 +656,15 @@ class _Checker:
             if kind == "extra_forbidden":
                 if name in from_defaults and name not in keys:
                     value = from_defaults[name]
+                    hint = did_you_mean(name, known)
+                    if name == "runConfig":
+                        hint = "container resources go under 'taskRunner' (e.g. Docker 'memory')"
                     self.report(
                         "KF202",
                         f"plugin default sets '{name}', which {_short(task.type_name)} does not "
                         "have; kflow ignores it",
                         value.span,
-                        did_you_mean(name, known),
+                        hint,
                         Severity.WARNING,
                     )
                     task.props.pop(name, None)
@@ -627,7 +678,11 @@ class _Checker:
                 )
                 continue
             target = task.props.get(name)
-            node = _descend(target, loc[1:]) if isinstance(target, (Scalar, Mapping, Sequence)) else None
+            node = (
+                _descend(target, loc[1:])
+                if isinstance(target, (Scalar, Mapping, Sequence))
+                else None
+            )
             span = node.span if node is not None else task.node.span.at_start()
             self.report(_error_code(kind), f"'{_loc(loc)}': {item['msg']}", span)
         if missing_connection:
@@ -745,7 +800,11 @@ class _Checker:
             if spec.type == WORKING_DIRECTORY_TYPE:
                 for branch in task.branches:
                     for child in branch.tasks:
-                        if branch.name == "tasks" and child.spec is not None and child.spec.flowable:
+                        if (
+                            branch.name == "tasks"
+                            and child.spec is not None
+                            and child.spec.flowable
+                        ):
                             self.report(
                                 "KF317",
                                 f"'{child.id}' is a flowable task; a WorkingDirectory runs only "
@@ -760,14 +819,11 @@ class _Checker:
         spec = task.spec
         assert spec is not None
         required = [p for p in spec.children if p not in ("errors", "finally", "else")]
-        if not required:
+        if not required or not spec.children_required:
             return
-        branches = [b for b in task.branches if b.name in required]
-        if any(b.tasks for b in branches):
+        if any(b.tasks for b in task.branches if b.name in required):
             return
-        if any(b.name not in ("tasks",) for b in branches) and any(b.tasks for b in branches):
-            return
-        written = [p for p in required if task.node.get(p) is not None and not _is_null(task.node.get(p))]
+        written = [p for p in required if (n := task.node.get(p)) is not None and not _is_null(n)]
         type_span = (task.node.get("type") or task.node).span
         if spec.children.get("cases") is ChildShape.MAP_OF_LISTS:
             message = f"Switch '{task.id}' has no cases and no defaults"
@@ -787,7 +843,7 @@ class _Checker:
             deps_node = entry.get("dependsOn") if entry is not None else None
             deps_items = deps_node.items if isinstance(deps_node, Sequence) else []
             graph[child.id] = []
-            for dep, dep_node in zip(child.depends_on, deps_items):
+            for dep, dep_node in zip(child.depends_on, deps_items, strict=False):
                 if dep not in ids:
                     self.report(
                         "KF307",
@@ -860,8 +916,7 @@ class _Checker:
                 )
                 continue
             spec, alias = found
-            if alias is not None and alias.note:
-                self.report("KF213", alias.note, type_node.span)
+            self._type_notes(spec, alias, type_node)
             conditions = item.get("conditions")
             if isinstance(conditions, Sequence):
                 for cond in conditions.items:
@@ -893,9 +948,16 @@ class _Checker:
                 type_node.span,
             )
             return
-        if alias is not None and alias.note:
-            self.report("KF213", alias.note, type_node.span)
+        self._type_notes(spec, alias, type_node)
         self._validate_model(spec, node, CONDITION_COMMON_KEYS, "condition")
+        nested = node.get("conditions")
+        shape = NESTED_CONDITIONS.get(spec.type)
+        if shape is ChildShape.MAP_OF_LISTS and isinstance(nested, Mapping):
+            for _, inner in nested.items:
+                self._condition(inner)
+        elif shape is ChildShape.LIST and isinstance(nested, Sequence):
+            for inner in nested.items:
+                self._condition(inner)
 
     def _validate_model(
         self, spec: PluginSpec, node: Mapping, common: frozenset[str], what: str
@@ -904,7 +966,7 @@ class _Checker:
         try:
             spec.properties.model_validate(data)
         except ValidationError as error:
-            known = list(spec.properties.model_fields)
+            known = property_names(spec.properties)
             for item in error.errors():
                 loc = item["loc"]
                 name = str(loc[0]) if loc else ""
@@ -926,7 +988,9 @@ class _Checker:
                 else:
                     target = _descend(node, loc)
                     self.report(
-                        _error_code(item["type"]), f"'{_loc(loc)}': {item['msg']}", (target or node).span
+                        _error_code(item["type"]),
+                        f"'{_loc(loc)}': {item['msg']}",
+                        (target or node).span,
                     )
 
     # -- expressions ---------------------------------------------------------------------------
@@ -934,8 +998,10 @@ class _Checker:
     def _expressions_in_flow(self, root: Mapping) -> None:
         everything = frozenset(self.seen_task_ids)
         for task in self.result.all_tasks():
-            for value in task.props.values():
-                self._scan(value, task, task.visible)
+            child_context = CHILD_CONTEXT_PROPERTIES.get(task.spec.type if task.spec else "")
+            for name, value in task.props.items():
+                checked = name != child_context
+                self._scan(value, task, task.props_visible, references_checked=checked)
             for key in ("runIf", "conditions"):
                 value = task.node.get(key)
                 if value is not None:
@@ -1016,6 +1082,8 @@ class _Checker:
     ) -> None:
         for ref in references(template):
             span = scalar.locate(ref.start, ref.end)
+            # a read on a path that may not be taken fails only if taken: a warning
+            self.severity = Severity.WARNING if ref.conditional else None
             if ref.root not in ROOT_VARIABLES:
                 if not ref.guarded:
                     self.report(
@@ -1045,6 +1113,7 @@ class _Checker:
                 )
             elif ref.root == "outputs":
                 self._output_reference(name, ref.path[1:], span, task, visible)
+        self.severity = None
 
     def _output_reference(
         self,
@@ -1095,62 +1164,62 @@ class _Checker:
 def _assign_visible(
     tasks: list[SurfaceTask], visible: frozenset[str], parallel: bool
 ) -> frozenset[str]:
-    """Set `visible` on each task; return what is visible after the whole list has run."""
+    """Set `visible` on each task of a list; return what is visible once the list has run.
+
+    In a sequence each task sees what ran before it; in a Parallel each sees only what ran
+    before the Parallel started.
+    """
     after = visible
     for task in tasks:
         task.visible = visible if parallel else after
-        own = _assign_children(task)
-        if not parallel:
-            after = after | own
-        else:
-            visible_all = own
-            after = after | visible_all
+        after = after | _assign_children(task)
     return after
 
 
 def _assign_children(task: SurfaceTask) -> frozenset[str]:
-    """Set visibility below `task`; return the ids in its subtree."""
+    """Set visibility below `task`; return the ids of its subtree (its own included)."""
     spec = task.spec
-    everything: set[str] = {task.id}
     base = task.visible
+    own = frozenset({task.id, *task.extra_ids})
     concurrent = spec is not None and spec.type in FLOW_PARALLEL_TYPES
+    if spec is not None and spec.type == WAIT_FOR_TYPE:
+        base = base | {task.id}  # children read the WaitFor's iterationCount
     main: frozenset[str] = base
     for branch in task.branches:
         if branch.name in ("errors", "finally"):
             continue
         if spec is not None and spec.children.get(branch.name) is ChildShape.DAG:
             _assign_dag(branch.tasks, base)
-            subtree = frozenset(t.id for c in branch.tasks for t in c.walk())
+            main = main | frozenset(i for c in branch.tasks for i in _subtree_ids(c))
         else:
-            subtree = _assign_visible(branch.tasks, base, parallel=concurrent) - base
-        main = main | subtree
-        everything |= subtree
+            main = _assign_visible(branch.tasks, base, parallel=concurrent) | main
+    task.props_visible = main if spec is not None and spec.type == WAIT_FOR_TYPE else task.visible
+    everything = main | own
     for branch in task.branches:
         if branch.name in ("errors", "finally"):
-            subtree = _assign_visible(branch.tasks, main, parallel=False) - main
-            everything |= subtree
-    return frozenset(everything)
+            everything = everything | _assign_visible(branch.tasks, main, parallel=False)
+    return everything - task.visible | own
+
+
+def _subtree_ids(task: SurfaceTask) -> Iterator[str]:
+    for t in task.walk():
+        yield t.id
+        yield from t.extra_ids
 
 
 def _assign_dag(tasks: list[SurfaceTask], base: frozenset[str]) -> None:
+    """Each Dag task sees what its (transitive) dependencies produced."""
     by_id = {t.id: t for t in tasks}
-    subtree: dict[str, frozenset[str]] = {}
+    subtree = {t.id: frozenset(_subtree_ids(t)) for t in tasks}
     for task in tasks:
-        subtree[task.id] = frozenset(t.id for t in task.walk())
-
-    def ancestors(start: str) -> set[str]:
-        seen: set[str] = set()
-        todo = list(by_id[start].depends_on) if start in by_id else []
+        upstream: set[str] = set()
+        todo = list(task.depends_on)
         while todo:
             dep = todo.pop()
-            if dep in seen or dep not in by_id:
+            if dep in upstream or dep not in by_id:
                 continue
-            seen.add(dep)
+            upstream.add(dep)
             todo.extend(by_id[dep].depends_on)
-        return seen
-
-    for task in tasks:
-        upstream = ancestors(task.id)
         task.visible = base | frozenset(i for dep in upstream for i in subtree[dep])
         _assign_children(task)
 
@@ -1254,8 +1323,10 @@ def _default_problem(kind: str, value: Any, item: Mapping) -> str | None:
         return f"default {value!r} is not a valid {kind}"
     if kind in ("ENUM", "SELECT"):
         allowed = to_python(item.get("values") or item.get("options"))
-        if isinstance(allowed, list) and value not in allowed and not to_python(
-            item.get("allowCustomValue")
+        if (
+            isinstance(allowed, list)
+            and value not in allowed
+            and not to_python(item.get("allowCustomValue"))
         ):
             return f"default {value!r} is not one of the values {allowed}"
     return None

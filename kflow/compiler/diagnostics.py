@@ -74,7 +74,12 @@ CODES: dict[str, Code] = _codes(
     ("KF309", "undefined-variable", E, "an expression reads a variable the flow does not declare"),
     ("KF310", "undefined-task", E, "an expression reads the outputs of a task that does not exist"),
     ("KF311", "unknown-output", E, "an expression reads an output the task does not produce"),
-    ("KF312", "output-not-ready", E, "an expression reads outputs of a task that cannot have run yet"),
+    (
+        "KF312",
+        "output-not-ready",
+        E,
+        "an expression reads outputs of a task that cannot have run yet",
+    ),
     ("KF313", "recursive-subflow", E, "a flow starts itself as a subflow"),
     ("KF314", "reserved-label", E, "a label uses the reserved 'system.' prefix"),
     ("KF315", "invalid-task-id", E, "a task or trigger id is not valid"),
@@ -131,7 +136,9 @@ def render_text(
         s = d.span
         level = d.level.value
         style = {"error": "1;31", "warning": "1;33", "info": "1;36"}[level]
-        out.append(f"{s.path}:{s.line}:{s.column}: {paint(f'{level}[{d.code}]', style)}: {d.message}")
+        out.append(
+            f"{s.path}:{s.line}:{s.column}: {paint(f'{level}[{d.code}]', style)}: {d.message}"
+        )
         source = sources.get(s.path)
         text = source.line(s.line) if source else ""
         if text.strip():

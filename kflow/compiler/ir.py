@@ -1,10 +1,10 @@
 """The intermediate representation every target compiles from.
 
 Frozen dataclasses holding tuples; every node keeps its `span` (excluded from equality, so two
-flows that differ only in layout are equal). Property values are frozen JSON-like data: `Obj` for a
-mapping (a tuple of key/value pairs, in the order written), a tuple for a list, and scalars. Aliases,
-deprecated spellings and plugin defaults are resolved by `kflow.compiler.lower`; what is here is
-the canonical meaning.
+flows that differ only in layout are equal). Property values are frozen JSON-like data: `Obj`
+for a mapping (a tuple of key/value pairs, in the order written), a tuple for a list, and scalars.
+Aliases, deprecated spellings and plugin defaults are resolved by `kflow.compiler.lower`; what is
+here is the canonical meaning.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ class Obj(tuple):  # type: ignore[type-arg]
 
     def keys(self) -> list[str]:
         return [k for k, _ in self]
+
+
+EMPTY = Obj()
 
 
 def freeze(value: Any) -> Any:
@@ -82,7 +85,7 @@ class Input:
     default: Any = None
     description: str | None = None
     display_name: str | None = None
-    extra: Obj = Obj()  # the remaining type-specific settings (values, min, max, validator, …)
+    extra: Obj = EMPTY  # the remaining type-specific settings (values, min, max, validator, …)
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
@@ -108,7 +111,7 @@ class Branch:
 class Task:
     id: str
     type: str  # canonical type
-    properties: Obj = Obj()
+    properties: Obj = EMPTY
     description: str | None = None
     branches: tuple[Branch, ...] = ()
     depends_on: tuple[str, ...] = ()  # Dag edges
@@ -133,7 +136,7 @@ class Task:
 @dataclass(frozen=True)
 class Condition:
     type: str
-    properties: Obj = Obj()
+    properties: Obj = EMPTY
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
@@ -141,7 +144,7 @@ class Condition:
 class Trigger:
     id: str
     type: str
-    properties: Obj = Obj()
+    properties: Obj = EMPTY
     conditions: tuple[Condition, ...] = ()
     disabled: bool = False
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
@@ -160,7 +163,7 @@ class Flow:
     description: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     inputs: tuple[Input, ...] = ()
-    variables: Obj = Obj()
+    variables: Obj = EMPTY
     outputs: tuple[Output, ...] = ()
     tasks: tuple[Task, ...] = ()
     errors: tuple[Task, ...] = ()

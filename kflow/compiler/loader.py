@@ -1,10 +1,11 @@
 """YAML → nodes that keep file:line:col.
 
 libyaml (PyYAML's C parser) produces the events; a small iterative composer here turns them into
-nodes. Composing ourselves rather than with `yaml.compose` buys three things: duplicate keys are seen
-with both positions, nesting depth is bounded before anything recurses (libyaml's own composer
-crashes the process on very deep input), and scalars resolve by YAML 1.2's core schema, which is what
-Kestra's Jackson reader does (`yes`, `on` and dates stay strings; nothing a user wrote is changed).
+nodes. Composing ourselves rather than with `yaml.compose` buys three things: duplicate keys are
+seen with both positions, nesting depth is bounded before anything recurses (libyaml's own
+composer crashes the process on very deep input), and scalars resolve by YAML 1.2's core schema,
+which is what Kestra's Jackson reader does (`yes`, `on` and dates stay strings; nothing a user
+wrote is changed).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -52,9 +53,10 @@ class Scalar:
     def _offset(self, index: int) -> int:
         text = self.source.text
         raw_start = self.start + (1 if self.style in ("'", '"') else 0)
-        if self.style in (None, "'", '"') and "\n" not in text[self.start : self.end]:
-            if self.style != '"' or "\\" not in text[self.start : self.end]:
-                return raw_start + min(index, len(self.value))
+        raw = text[self.start : self.end]
+        escaped = self.style == '"' and "\\" in raw
+        if self.style in (None, "'", '"') and "\n" not in raw and not escaped:
+            return raw_start + min(index, len(self.value))
         # Greedy alignment: walk the value and find each character in the source in turn.
         pos = raw_start
         if self.style in ("|", ">"):
@@ -100,7 +102,7 @@ class Mapping:
         return [str(k.value) for k, _ in self.items]
 
 
-Node = Union[Scalar, Sequence, Mapping]
+Node = Scalar | Sequence | Mapping
 
 
 def to_python(node: Node | None) -> Any:
@@ -166,18 +168,26 @@ def load_file(path: str | Path) -> Document:
         data = Path(path).read_bytes() if Path(path).stat().st_size <= MAX_FILE_BYTES else None
     except OSError as error:
         source = SourceText(name, "")
-        return Document(source, None, [_file_error(source, f"cannot read the file: {error.strerror}")])
+        return Document(
+            source, None, [_file_error(source, f"cannot read the file: {error.strerror}")]
+        )
     if data is None:
         source = SourceText(name, "")
         limit = MAX_FILE_BYTES // (1024 * 1024)
         return Document(
             source,
             None,
-            [_file_error(source, f"the file is larger than {limit} MiB; a flow file is much smaller")],
+            [
+                _file_error(
+                    source, f"the file is larger than {limit} MiB; a flow file is much smaller"
+                )
+            ],
         )
     if b"\x00" in data:
         source = SourceText(name, "")
-        return Document(source, None, [_file_error(source, "the file is binary (it holds NUL bytes)")])
+        return Document(
+            source, None, [_file_error(source, "the file is binary (it holds NUL bytes)")]
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -239,7 +249,8 @@ def load_text(path: str, text: str) -> Document:
             diagnostics.append(
                 Diagnostic(
                     "KF104",
-                    f"the file holds {len(documents)} YAML documents; kflow reads one flow per file",
+                    f"the file holds {len(documents)} YAML documents; "
+                    "kflow reads one flow per file",
                     span.at_start(),
                     "split the documents into one file each",
                 )
@@ -261,10 +272,12 @@ def load_text(path: str, text: str) -> Document:
 
 def _yaml_error(source: SourceText, error: yaml.MarkedYAMLError) -> Diagnostic:
     mark = error.problem_mark or error.context_mark
+    if error.context_mark is not None and "end of stream" in (error.problem or ""):
+        mark = error.context_mark  # an unclosed quote or bracket: point where it opens
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = error.problem or "invalid YAML"
     span = Span(source.path, line, column, line, column + 1)
-    if "'\\t'" in problem or "\t" in source.line(line)[: column]:
+    if "'\\t'" in problem or "\t" in source.line(line)[:column]:
         return Diagnostic(
             "KF106",
             "a tab character is used for indentation; YAML allows only spaces",
@@ -304,7 +317,9 @@ class _Composer:
         self.diagnostics = diagnostics
 
     def _span(self, start: Any, end: Any) -> Span:
-        return Span(self.source.path, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+        return Span(
+            self.source.path, start.line + 1, start.column + 1, end.line + 1, end.column + 1
+        )
 
     def compose(self) -> list[Node | None]:
         documents: list[Node | None] = []
@@ -417,7 +432,9 @@ class _Composer:
         elif event.tag and event.tag.startswith("tag:yaml.org,2002:"):
             value = _explicit(event.tag[18:], text)
         start, end = event.start_mark, event.end_mark
-        return Scalar(value, text, self._span(start, end), style, start.index, end.index, self.source)
+        return Scalar(
+            value, text, self._span(start, end), style, start.index, end.index, self.source
+        )
 
 
 def _explicit(tag: str, text: str) -> Any:

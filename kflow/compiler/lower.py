@@ -75,9 +75,7 @@ class _Lowering:
             for cond in conditions.items:
                 if isinstance(cond, Mapping):
                     run_if.append(str(to_python(cond.get("expression"))))
-        branches = tuple(
-            ir.Branch(b.name, self.tasks(b.tasks), b.key) for b in task.branches
-        )
+        branches = tuple(ir.Branch(b.name, self.tasks(b.tasks), b.key) for b in task.branches)
         type_name = spec.type
         if task.as_condition:
             type_name = SEED_EXPRESSION_CONDITION

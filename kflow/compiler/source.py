@@ -26,7 +26,7 @@ class Span:
 class SourceText:
     """The text of one file, with an index of where each line starts."""
 
-    __slots__ = ("path", "text", "_line_starts")
+    __slots__ = ("_line_starts", "path", "text")
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path

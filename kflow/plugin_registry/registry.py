@@ -45,6 +45,6 @@ class Registry:
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
     """The registry of every built-in plugin."""
-    from kflow.plugin_registry import builtins
+    from kflow.plugin_registry.builtins import SPECS
 
-    return Registry(builtins.SPECS)
+    return Registry(SPECS)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel
+
+# `PluginSpec.type` (a str) shadows the builtin in the class body, so mypy needs another name
+PropertiesModel: TypeAlias = type[BaseModel]
 
 
 class Kind(str, Enum):
@@ -44,7 +47,7 @@ class PluginSpec:
     type: str
     kind: Kind
     title: str
-    properties: type[BaseModel]
+    properties: PropertiesModel
     aliases: tuple[Alias, ...] = ()
     # Names of the outputs the task produces; None when they depend on the properties or the
     # run (the checker then does not check output names).
@@ -55,6 +58,10 @@ class PluginSpec:
     connection: tuple[str, ...] = ()
     # Whether children run one after another, all at once, or once per value.
     loops: bool = False
+    # False when a flowable may have no child tasks at all (Pause's deprecated `tasks`).
+    children_required: bool = True
+    # Set when the type itself is deprecated or seed-only: reported as KF213 wherever it is used.
+    note: str | None = None
     run: Callable[..., Any] | None = None
 
     @property

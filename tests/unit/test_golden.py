@@ -59,7 +59,8 @@ def test_output_is_byte_identical_across_hash_seeds() -> None:
         "from pathlib import Path\n"
         "sys.path.insert(0, sys.argv[1])\n"
         "from tests.unit.test_golden import compile_case\n"
-        "print(json.dumps({str(p): compile_case(p / 'flow.yml') for p in map(Path, sys.argv[2:])}))\n"
+        "cases = map(Path, sys.argv[2:])\n"
+        "print(json.dumps({str(p): compile_case(p / 'flow.yml') for p in cases}))\n"
     )
     outputs = []
     for seed in ("1", "12345"):
