@@ -20,10 +20,10 @@ from pydantic import ValidationError
 
 from kflow.compiler import schema
 from kflow.compiler.diagnostics import Diagnostic, Severity, did_you_mean
-from kflow.compiler.expr import ExprError, Template, parse_template, references, unknown_names
 from kflow.compiler.loader import Document, Mapping, Node, Scalar, Sequence, to_python
-from kflow.compiler.pebble_catalogue import ROOT_VARIABLES
 from kflow.compiler.source import Span
+from kflow.expr.catalogue import ROOT_VARIABLES
+from kflow.expr.parser import ExprError, Template, parse_template, references, unknown_names
 from kflow.plugin_registry import (
     Alias,
     ChildShape,
@@ -1065,7 +1065,7 @@ class _Checker:
     def _names(self, template: Template, scalar: Scalar) -> None:
         for unknown in unknown_names(template):
             code = {"filter": "KF502", "function": "KF503", "test": "KF504"}[unknown.kind]
-            from kflow.compiler import pebble_catalogue as catalogue
+            from kflow.expr import catalogue
 
             names = {"filter": catalogue.FILTERS, "function": catalogue.FUNCTIONS}.get(
                 unknown.kind, catalogue.TESTS

@@ -6,8 +6,8 @@ from typing import Any
 
 from kflow.compiler import ir
 from kflow.compiler.check import SEED_EXPRESSION_CONDITION, CheckedFlow, SurfaceTask
-from kflow.compiler.expr import references
 from kflow.compiler.loader import Mapping, Node, Scalar, Sequence, to_python
+from kflow.expr.parser import references
 
 RETRY_TYPES = {
     "io.kestra.plugin.core.retry.constant": "constant",

@@ -13,17 +13,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kflow.compiler import pebble_catalogue as catalogue
-from kflow.compiler.expr import (
-    ExprError,
-    Reference,
-    UnknownName,
-    parse_expression,
-    parse_template,
-    references,
-    unknown_names,
-)
-from kflow.compiler.expr_ast import (
+from kflow.expr import catalogue
+from kflow.expr.nodes import (
     PRECEDENCE,
     Binary,
     Call,
@@ -52,7 +43,16 @@ from kflow.compiler.expr_ast import (
     Unary,
     to_source,
 )
-from kflow.compiler.expr_ast import Test as IsTest
+from kflow.expr.nodes import Test as IsTest
+from kflow.expr.parser import (
+    ExprError,
+    Reference,
+    UnknownName,
+    parse_expression,
+    parse_template,
+    references,
+    unknown_names,
+)
 
 
 def expr(text: str, task_ids: frozenset[str] = frozenset()) -> Expression:
@@ -531,7 +531,7 @@ def test_catalogue_covers_the_brief() -> None:
 
 def test_ast_and_catalogue_import_without_lark() -> None:
     code = (
-        "import sys; import kflow.compiler.expr_ast, kflow.compiler.pebble_catalogue; "
+        "import sys; import kflow.expr.nodes, kflow.expr.catalogue; "
         "assert 'lark' not in sys.modules, 'lark was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

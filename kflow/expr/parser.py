@@ -1,4 +1,4 @@
-"""Parse Kestra's Pebble templates into the AST of :mod:`kflow.compiler.expr_ast`, and read them.
+"""Parse Kestra's Pebble templates into the AST of :mod:`kflow.expr.nodes`, and read them.
 
 ``parse_template(text, task_ids)`` is the entry point. The grammar is ``pebble.lark`` (LALR,
 contextual lexer); the parser is built once per process and the tree is built while parsing. What
@@ -33,8 +33,8 @@ from typing import Literal as TypingLiteral
 from lark import Lark, Token, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import Token as LexToken
 
-from kflow.compiler import pebble_catalogue as catalogue
-from kflow.compiler.expr_ast import (
+from kflow.expr import catalogue
+from kflow.expr.nodes import (
     COALESCE_PRECEDENCE,
     FILTER_PRECEDENCE,
     PRECEDENCE,
