@@ -1,0 +1,75 @@
+"""What a task implementation sees when it runs: `TaskContext`.
+
+Every target calls task implementations the same way, `run(ctx, props) -> outputs`: `props` are the
+task's properties as written (unrendered, after plugin defaults), and the implementation renders
+what Kestra renders with `ctx.render(...)`, as Kestra plugins call `runContext.render(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from kflow.runtime_shims.storage import Storage
+
+
+class Renderer(Protocol):
+    def __call__(self, value: Any, variables: Mapping[str, Any]) -> Any: ...
+
+
+class TaskFailure(Exception):
+    """A task ends FAILED with this message (no traceback is shown to the user)."""
+
+
+class TaskWarning(Exception):
+    """A task ends in WARNING with this message; `outputs` are kept."""
+
+    def __init__(self, message: str, outputs: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.outputs = outputs or {}
+
+
+@dataclass
+class TaskContext:
+    """The run of one task: its variables, logger, storage and working directory."""
+
+    execution_id: str
+    namespace: str
+    flow_id: str
+    task_id: str
+    task_run_id: str
+    task_type: str
+    variables: dict[str, Any]  # the render context: flow, execution, task, taskrun, outputs, …
+    storage: Storage
+    log: Callable[[str, str], None]  # (level, message)
+    renderer: Renderer
+    workdir: Path | None = None  # set inside a WorkingDirectory, else a fresh temp dir on demand
+    services: dict[str, Any] = field(default_factory=dict)  # state store, kv, flows dir, …
+
+    def render(self, value: Any) -> Any:
+        """Render every template string in `value` (strings, lists, mappings)."""
+        return self.renderer(value, self.variables)
+
+    def render_str(self, value: Any) -> str | None:
+        """Render `value` to a string (None stays None)."""
+        if value is None:
+            return None
+        rendered = self.render(value)
+        return rendered if isinstance(rendered, str) else str(rendered)
+
+    def storage_key(self, name: str) -> str:
+        """Where a file this task produces lives in internal storage."""
+        return "/".join(
+            [
+                *self.namespace.split("."),
+                self.flow_id,
+                "executions",
+                self.execution_id,
+                "tasks",
+                self.task_id,
+                self.task_run_id,
+                name,
+            ]
+        )
