@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, TypeAlias
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # `PluginSpec.type` (a str) shadows the builtin in the class body, so mypy needs another name
-PropertiesModel: TypeAlias = type[BaseModel]
+PropertiesModel: TypeAlias = "type[BaseModel]"
 
 
 class Kind(str, Enum):
@@ -42,12 +45,16 @@ class PluginSpec:
     `properties` validates the plugin's own properties only: the keys every task has (id, type,
     retry, timeout, …, see `kflow.compiler.schema`) and the child task lists named in `children`
     are checked by the compiler, not by this model.
+
+    `model` is that model, or where it lives as `"package.module:ClassName"`: `properties` then
+    imports it the first time it is read. Building a pydantic model costs about a millisecond, so
+    a registry of a hundred types names them all up front and builds only those a flow uses.
     """
 
     type: str
     kind: Kind
     title: str
-    properties: PropertiesModel
+    model: PropertiesModel | str
     aliases: tuple[Alias, ...] = ()
     # Names of the outputs the task produces; None when they depend on the properties or the
     # run (the checker then does not check output names).
@@ -67,3 +74,16 @@ class PluginSpec:
     @property
     def flowable(self) -> bool:
         return bool(self.children)
+
+    @cached_property
+    def properties(self) -> PropertiesModel:
+        """The properties model (imported now if `model` says where it lives)."""
+        if not isinstance(self.model, str):
+            return self.model
+        from pydantic import BaseModel
+
+        module, _, name = self.model.partition(":")
+        found = getattr(importlib.import_module(module), name)
+        if not (isinstance(found, type) and issubclass(found, BaseModel)):
+            raise TypeError(f"{self.model} (properties of {self.type}) is not a pydantic model")
+        return found

@@ -1,10 +1,12 @@
-"""Helpers the built-in spec modules share: spec constructors, old names, common child lists."""
+"""Helpers of the built-in spec table: spec constructors, old names, common child lists.
+
+A spec names its properties model as `"family.ClassName"`, a class of the family module
+`kflow.plugin_registry.builtins.<family>`; that module is imported when the model is first used.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-
-from pydantic import BaseModel
 
 from kflow.plugin_registry.spec import Alias, ChildShape, Kind, PluginSpec
 
@@ -22,10 +24,16 @@ def old_names(canonical: str, since: str | None, *names: str) -> tuple[Alias, ..
     return tuple(Alias(name, note=f"'{name}' is {when}; write '{canonical}'") for name in names)
 
 
+def model_ref(properties: str) -> str:
+    """Where the model `"family.ClassName"` lives, as `PluginSpec.model` takes it."""
+    family, _, name = properties.rpartition(".")
+    return f"{__package__}.{family}:{name}"
+
+
 def task(
     type_: str,
     title: str,
-    properties: type[BaseModel],
+    properties: str,
     *,
     outputs: tuple[str, ...] | None = (),
     since: str | None = None,
@@ -40,7 +48,7 @@ def task(
         type=type_,
         kind=Kind.TASK,
         title=title,
-        properties=properties,
+        model=model_ref(properties),
         aliases=old_names(type_, since, *old),
         outputs=outputs,
         children=dict(children or {}),
@@ -53,7 +61,7 @@ def task(
 def trigger(
     type_: str,
     title: str,
-    properties: type[BaseModel],
+    properties: str,
     *,
     outputs: tuple[str, ...] | None = (),
     since: str | None = None,
@@ -64,7 +72,7 @@ def trigger(
         type=type_,
         kind=Kind.TRIGGER,
         title=title,
-        properties=properties,
+        model=model_ref(properties),
         aliases=old_names(type_, since, *old),
         outputs=outputs,
     )
@@ -73,7 +81,7 @@ def trigger(
 def condition(
     type_: str,
     title: str,
-    properties: type[BaseModel],
+    properties: str,
     *,
     old: Iterable[str] = (),
 ) -> PluginSpec:
@@ -86,7 +94,7 @@ def condition(
         type=type_,
         kind=Kind.CONDITION,
         title=title,
-        properties=properties,
+        model=model_ref(properties),
         aliases=tuple(
             Alias(
                 name,

@@ -1,4 +1,4 @@
-"""Conditions: on executions (flow, namespace, state, labels, outputs), on dates, and combinators.
+"""Properties models of the conditions: on executions, on dates, and combinators.
 
 Nested conditions (MultipleCondition, Not, Or) are typed as `ConditionRef` here: the checker
 resolves their `type` and validates them against their own specs.
@@ -10,9 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from kflow.plugin_registry.builtins._common import condition, condition_old_names
 from kflow.plugin_registry.builtins.triggers import TimeWindow
-from kflow.plugin_registry.spec import PluginSpec
 from kflow.plugin_registry.types import (
     ConditionRef,
     DayOfWeek,
@@ -164,70 +162,3 @@ class FlowNamespaceConditionProperties(Properties):
 
     namespace: str = Field(description="The namespace, or its prefix.")
     prefix: bool = Field(False, description="Compare by prefix.")
-
-
-_C = "io.kestra.plugin.core.condition"
-
-
-def _spec(name: str, title: str, model: type[Properties]) -> PluginSpec:
-    return condition(f"{_C}.{name}", title, model, old=condition_old_names(name))
-
-
-SPECS: list[PluginSpec] = [
-    _spec("ExecutionFlow", "Pass for executions of one flow.", ExecutionFlowProperties),
-    _spec("ExecutionStatus", "Pass for executions in some states.", ExecutionStatusProperties),
-    _spec(
-        "ExecutionNamespace", "Pass for executions of a namespace.", ExecutionNamespaceProperties
-    ),
-    _spec("ExecutionLabels", "Pass for executions with some labels.", ExecutionLabelsProperties),
-    _spec(
-        "ExecutionOutputs",
-        "Pass when an expression on execution outputs is true.",
-        ExecutionOutputsProperties,
-    ),
-    condition(
-        f"{_C}.Expression",
-        "Pass when an expression is true.",
-        ExpressionProperties,
-        old=(
-            "io.kestra.core.models.conditions.types.VariableCondition",
-            f"{_C}.ExpressionCondition",
-        ),
-    ),
-    condition(
-        f"{_C}.Execution",
-        "Pass for executions of a flow in some states (seed-notes type).",
-        ExecutionProperties,
-    ),
-    _spec("DayWeek", "Pass on one day of the week.", DayWeekProperties),
-    _spec(
-        "DayWeekInMonth",
-        "Pass on the first, …, last such weekday of the month.",
-        DayWeekInMonthProperties,
-    ),
-    _spec("Weekend", "Pass on Saturdays and Sundays.", WeekendProperties),
-    _spec("TimeBetween", "Pass between two times of day.", TimeBetweenProperties),
-    _spec("DateTimeBetween", "Pass between two date-times.", DateTimeBetweenProperties),
-    _spec("PublicHoliday", "Pass on public holidays.", PublicHolidayProperties),
-    _spec("HasRetryAttempt", "Pass for executions with a retried task.", HasRetryAttemptProperties),
-    _spec("Not", "Pass when none of the conditions passes.", ConditionListProperties),
-    _spec("Or", "Pass when one of the conditions passes.", ConditionListProperties),
-    condition(
-        f"{_C}.MultipleCondition",
-        "Pass when named conditions all passed within a time window (deprecated).",
-        MultipleConditionProperties,
-        old=("io.kestra.core.models.conditions.types.MultipleCondition",),
-    ),
-    condition(
-        f"{_C}.FlowCondition",
-        "Pass for one flow (deprecated: use ExecutionFlow).",
-        FlowConditionProperties,
-        old=("io.kestra.core.models.conditions.types.FlowCondition",),
-    ),
-    condition(
-        f"{_C}.FlowNamespaceCondition",
-        "Pass for flows of a namespace (deprecated: use ExecutionNamespace).",
-        FlowNamespaceConditionProperties,
-        old=("io.kestra.core.models.conditions.types.FlowNamespaceCondition",),
-    ),
-]

@@ -1,4 +1,4 @@
-"""Flow tasks: flowables (child task lists), loops, subflows, pauses and waits.
+"""Properties models of the flow tasks: flowables, loops, subflows, pauses and waits.
 
 Child task lists (`tasks`, `then`, `cases`, `errors`, `finally`, …) are named in each spec's
 `children` and checked by the compiler; the models below hold the other properties only.
@@ -10,8 +10,6 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from kflow.plugin_registry.builtins._common import ERRORS_FINALLY, LIST, TASKS_ERRORS_FINALLY, task
-from kflow.plugin_registry.spec import ChildShape, PluginSpec
 from kflow.plugin_registry.types import (
     Duration,
     Dynamic,
@@ -186,132 +184,3 @@ class WorkingDirectoryProperties(Properties):
     outputFiles: Templated[list[Text]] | None = Field(
         None, description="Glob patterns of files to keep (output `outputFiles`)."
     )
-
-
-_FLOW = "io.kestra.plugin.core.flow"
-_OLD = "io.kestra.core.tasks.flows"
-_IF = {"then": LIST, "else": LIST, **ERRORS_FINALLY}
-_SWITCH = {"cases": ChildShape.MAP_OF_LISTS, "defaults": LIST, **ERRORS_FINALLY}
-_DAG = {"tasks": ChildShape.DAG, **ERRORS_FINALLY}
-
-SPECS: list[PluginSpec] = [
-    task(
-        f"{_FLOW}.Sequential",
-        "Run tasks one after the other.",
-        NoProperties,
-        children=TASKS_ERRORS_FINALLY,
-        since="0.17",
-        old=[f"{_OLD}.Sequential"],
-    ),
-    task(
-        f"{_FLOW}.Parallel",
-        "Run tasks at the same time.",
-        ParallelProperties,
-        children=TASKS_ERRORS_FINALLY,
-        since="0.17",
-        old=[f"{_OLD}.Parallel"],
-    ),
-    task(
-        f"{_FLOW}.If",
-        "Run `then` or `else` depending on a condition.",
-        IfProperties,
-        outputs=("evaluationResult",),
-        children=_IF,
-        since="0.17",
-        old=[f"{_OLD}.If"],
-    ),
-    task(
-        f"{_FLOW}.Switch",
-        "Run the tasks of the case matching a value.",
-        SwitchProperties,
-        outputs=("value", "defaults"),
-        children=_SWITCH,
-        since="0.17",
-        old=[f"{_OLD}.Switch"],
-    ),
-    task(
-        f"{_FLOW}.ForEach",
-        "Run tasks once per value.",
-        ForEachProperties,
-        children=TASKS_ERRORS_FINALLY,
-        loops=True,
-    ),
-    task(
-        f"{_FLOW}.EachSequential",
-        "Run tasks once per value, one value at a time (deprecated: use ForEach).",
-        EachSequentialProperties,
-        children=TASKS_ERRORS_FINALLY,
-        loops=True,
-        since="0.17",
-        old=[f"{_OLD}.EachSequential"],
-    ),
-    task(
-        f"{_FLOW}.EachParallel",
-        "Run tasks once per value, values at the same time (deprecated: use ForEach).",
-        EachParallelProperties,
-        children=TASKS_ERRORS_FINALLY,
-        loops=True,
-        since="0.17",
-        old=[f"{_OLD}.EachParallel"],
-    ),
-    task(
-        f"{_FLOW}.ForEachItem",
-        "Start a subflow per batch of items of a file.",
-        ForEachItemProperties,
-        outputs=None,
-        children=ERRORS_FINALLY,
-        since="0.17",
-        old=[f"{_OLD}.ForEachItem"],
-    ),
-    task(
-        f"{_FLOW}.Dag",
-        "Run tasks along their dependencies.",
-        DagProperties,
-        children=_DAG,
-        since="0.17",
-        old=[f"{_OLD}.Dag"],
-    ),
-    task(
-        f"{_FLOW}.AllowFailure",
-        "Run tasks; their failure ends in WARNING.",
-        NoProperties,
-        children=TASKS_ERRORS_FINALLY,
-        since="0.17",
-        old=[f"{_OLD}.AllowFailure"],
-    ),
-    task(
-        f"{_FLOW}.WorkingDirectory",
-        "Run tasks in one shared working directory.",
-        WorkingDirectoryProperties,
-        outputs=("outputFiles",),
-        children=TASKS_ERRORS_FINALLY,
-        since="0.17",
-        old=[f"{_OLD}.WorkingDirectory", f"{_OLD}.Worker"],
-    ),
-    task(
-        f"{_FLOW}.WaitFor",
-        "Run tasks again and again until a condition is true.",
-        WaitForProperties,
-        outputs=("iterationCount",),
-        children=TASKS_ERRORS_FINALLY,
-    ),
-    task(
-        f"{_FLOW}.Subflow",
-        "Start another flow.",
-        SubflowProperties,
-        outputs=("executionId", "state", "outputs"),
-        since="0.17",
-        old=[f"{_OLD}.Subflow", f"{_OLD}.Flow"],
-    ),
-    task(
-        f"{_FLOW}.Pause",
-        "Pause the execution until resumed or a duration passes.",
-        PauseProperties,
-        outputs=("onResume", "resumed"),
-        children=TASKS_ERRORS_FINALLY,
-        children_required=False,
-        since="0.17",
-        old=[f"{_OLD}.Pause"],
-    ),
-    task(f"{_FLOW}.Sleep", "Wait for a duration.", SleepProperties),
-]

@@ -1,4 +1,4 @@
-"""Core runnable tasks: debug, log, execution, output, state store, KV store, trigger toggle."""
+"""Properties models of the core tasks: debug, log, execution, output, state and KV stores."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from kflow.plugin_registry.builtins._common import task
-from kflow.plugin_registry.spec import PluginSpec
 from kflow.plugin_registry.types import (
     Duration,
     Dynamic,
@@ -164,105 +162,3 @@ class ToggleProperties(Properties):
     enabled: Templated[bool] = Field(False, description="Enable (true) or disable (false) it.")
     namespace: Text | None = Field(None, description="Namespace of its flow; this flow's if unset.")
     flowId: Text | None = Field(None, description="Its flow; this flow if unset.")
-
-
-_CORE = "io.kestra.plugin.core"
-_OLD = "io.kestra.core.tasks"
-
-SPECS: list[PluginSpec] = [
-    task(
-        f"{_CORE}.debug.Return",
-        "Render a template and return it as `value`.",
-        ReturnProperties,
-        outputs=("value",),
-        since="0.17",
-        old=[f"{_OLD}.debugs.Return"],
-    ),
-    task(
-        f"{_CORE}.debug.Echo",
-        "Log a rendered template (deprecated: use Log).",
-        EchoProperties,
-        since="0.17",
-        old=[f"{_OLD}.debugs.Echo"],
-    ),
-    task(
-        f"{_CORE}.log.Log",
-        "Log one or more messages.",
-        LogProperties,
-        since="0.17",
-        old=[f"{_OLD}.log.Log"],
-    ),
-    task(
-        f"{_CORE}.log.Fetch",
-        "Fetch the logs of an execution to a file.",
-        FetchProperties,
-        outputs=("size", "uri"),
-        since="0.17",
-        old=[f"{_OLD}.log.Fetch"],
-    ),
-    task(
-        f"{_CORE}.execution.Fail",
-        "Fail the execution, or fail when a condition holds.",
-        FailProperties,
-        since="0.17",
-        old=[f"{_OLD}.executions.Fail"],
-    ),
-    task(
-        f"{_CORE}.execution.Labels",
-        "Add or replace labels of the current execution.",
-        LabelsProperties,
-        since="0.17",
-        old=[f"{_OLD}.executions.Labels"],
-    ),
-    task(f"{_CORE}.execution.Resume", "Resume a paused execution.", ResumeProperties),
-    task(
-        f"{_CORE}.output.OutputValues",
-        "Output rendered values as `values`.",
-        OutputValuesProperties,
-        outputs=("values",),
-    ),
-    task(
-        f"{_CORE}.state.Get",
-        "Read a state from the state store (deprecated: use KV).",
-        StateGetProperties,
-        outputs=("count", "data"),
-        since="0.17",
-        old=[f"{_OLD}.states.Get"],
-    ),
-    task(
-        f"{_CORE}.state.Set",
-        "Merge values into a state (deprecated: use KV).",
-        StateSetProperties,
-        outputs=("count", "key"),
-        since="0.17",
-        old=[f"{_OLD}.states.Set"],
-    ),
-    task(
-        f"{_CORE}.state.Delete",
-        "Delete a state (deprecated: use KV).",
-        StateDeleteProperties,
-        outputs=("deleted",),
-        since="0.17",
-        old=[f"{_OLD}.states.Delete"],
-    ),
-    task(f"{_CORE}.kv.Set", "Set a key-value pair in the KV store.", KvSetProperties),
-    task(
-        f"{_CORE}.kv.Get",
-        "Get the value of a key from the KV store.",
-        KvGetProperties,
-        outputs=("value",),
-    ),
-    task(
-        f"{_CORE}.kv.Delete",
-        "Delete a key-value pair from the KV store.",
-        KvDeleteProperties,
-        outputs=("deleted",),
-    ),
-    task(
-        f"{_CORE}.trigger.Toggle",
-        "Enable or disable a trigger.",
-        ToggleProperties,
-        since="0.17",
-        old=[f"{_OLD}.trigger.Toggle"],
-    ),
-]

@@ -1,4 +1,4 @@
-"""HTTP tasks (Download, Request) and the request options they share with the HTTP trigger."""
+"""Properties models of the HTTP tasks, and the request options the HTTP trigger shares."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from kflow.plugin_registry.builtins._common import task
-from kflow.plugin_registry.spec import PluginSpec
 from kflow.plugin_registry.types import Duration, Properties, Templated, Text
 
 
@@ -109,25 +107,3 @@ class RequestProperties(HttpRequestProperties):
         False, description="Output the body encrypted, as `encryptedBody`."
     )
     allowFailed: Templated[bool] | None = Field(None, deprecated="write 'options.allowFailed'")
-
-
-REQUEST_OUTPUTS = ("uri", "code", "headers", "body", "encryptedBody")
-
-SPECS: list[PluginSpec] = [
-    task(
-        "io.kestra.plugin.core.http.Download",
-        "Download a file over HTTP to internal storage.",
-        DownloadProperties,
-        outputs=("uri", "code", "length", "headers"),
-        since="0.17",
-        old=["io.kestra.plugin.fs.http.Download"],
-    ),
-    task(
-        "io.kestra.plugin.core.http.Request",
-        "Call an HTTP endpoint; the response is the output.",
-        RequestProperties,
-        outputs=REQUEST_OUTPUTS,
-        since="0.17",
-        old=["io.kestra.plugin.fs.http.Request"],
-    ),
-]

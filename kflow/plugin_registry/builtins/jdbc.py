@@ -1,4 +1,4 @@
-"""JDBC tasks: PostgreSQL, MySQL, SQLite and DuckDB queries, and PostgreSQL bulk loads.
+"""Properties models of the JDBC tasks: PostgreSQL, MySQL, SQLite and DuckDB queries, COPY loads.
 
 A missing `url` is not an error: it may come from pluginDefaults, secrets or the environment, so the
 specs list it under `connection` and the checker warns (KF214) instead.
@@ -10,8 +10,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from kflow.plugin_registry.builtins._common import task
-from kflow.plugin_registry.spec import PluginSpec
 from kflow.plugin_registry.types import Dynamic, Properties, Templated, Text
 
 FetchType = Literal["FETCH", "FETCH_ONE", "STORE", "NONE"]
@@ -119,59 +117,3 @@ class DuckdbQueryProperties(QueryProperties):
         None, description="Files to put next to the database: name → content or URI."
     )
     outputFiles: Templated[list[Text]] | None = Field(None, description="Files to keep.")
-
-
-QUERY_OUTPUTS = ("row", "rows", "uri", "size")
-_JDBC = "io.kestra.plugin.jdbc"
-_SERVER = ("url", "username", "password")
-
-SPECS: list[PluginSpec] = [
-    task(
-        f"{_JDBC}.postgresql.Query",
-        "Run a SQL query on PostgreSQL.",
-        PostgresQueryProperties,
-        outputs=QUERY_OUTPUTS,
-        connection=_SERVER,
-    ),
-    task(
-        f"{_JDBC}.postgresql.Queries",
-        "Run SQL statements on PostgreSQL.",
-        PostgresQueriesProperties,
-        outputs=("outputs",),
-        connection=_SERVER,
-    ),
-    task(
-        f"{_JDBC}.postgresql.CopyIn",
-        "Load a file into a PostgreSQL table with COPY.",
-        CopyInProperties,
-        outputs=("rowCount",),
-        connection=_SERVER,
-    ),
-    task(
-        f"{_JDBC}.postgresql.Load",
-        "Load a CSV file into a PostgreSQL table (seed-notes type).",
-        LoadProperties,
-        outputs=("rowCount",),
-        connection=_SERVER,
-    ),
-    task(
-        f"{_JDBC}.mysql.Query",
-        "Run a SQL query on MySQL.",
-        QueryProperties,
-        outputs=QUERY_OUTPUTS,
-        connection=_SERVER,
-    ),
-    task(
-        f"{_JDBC}.sqlite.Query",
-        "Run a SQL query on SQLite.",
-        SqliteQueryProperties,
-        outputs=(*QUERY_OUTPUTS, "databaseUri"),
-        connection=("url",),
-    ),
-    task(
-        f"{_JDBC}.duckdb.Query",
-        "Run a SQL query on DuckDB.",
-        DuckdbQueryProperties,
-        outputs=(*QUERY_OUTPUTS, "outputFiles"),
-    ),
-]

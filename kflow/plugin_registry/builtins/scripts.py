@@ -1,4 +1,4 @@
-"""Script tasks: Python and shell, as an inline script or a list of commands."""
+"""Properties models of the script tasks: Python and shell, inline scripts or commands."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from kflow.plugin_registry.builtins._common import task
-from kflow.plugin_registry.spec import PluginSpec
 from kflow.plugin_registry.types import Dynamic, NamespaceFiles, Properties, Templated, Text
 
 
@@ -108,41 +106,3 @@ class ShellCommandsProperties(ScriptTaskProperties):
 
     containerImage: Text | None = Field("ubuntu", description="The image, for container runners.")
     commands: Templated[list[Text]] = Field(description="The commands to run.")
-
-
-SCRIPT_OUTPUTS = (
-    "exitCode",
-    "outputFiles",
-    "vars",
-    "stdOutLineCount",
-    "stdErrLineCount",
-    "taskRunner",
-)
-_SCRIPTS = "io.kestra.plugin.scripts"
-
-SPECS: list[PluginSpec] = [
-    task(
-        f"{_SCRIPTS}.python.Script",
-        "Run an inline Python script.",
-        PythonScriptProperties,
-        outputs=SCRIPT_OUTPUTS,
-    ),
-    task(
-        f"{_SCRIPTS}.python.Commands",
-        "Run Python commands.",
-        PythonCommandsProperties,
-        outputs=SCRIPT_OUTPUTS,
-    ),
-    task(
-        f"{_SCRIPTS}.shell.Script",
-        "Run an inline shell script.",
-        ShellScriptProperties,
-        outputs=SCRIPT_OUTPUTS,
-    ),
-    task(
-        f"{_SCRIPTS}.shell.Commands",
-        "Run shell commands.",
-        ShellCommandsProperties,
-        outputs=SCRIPT_OUTPUTS,
-    ),
-]

@@ -1,11 +1,9 @@
-"""Internal-storage tasks: split, concatenate, size, delete, local files, and the seed's Json."""
+"""Properties models of the internal-storage tasks: split, concat, size, delete, files, Json."""
 
 from __future__ import annotations
 
 from pydantic import Field, PositiveInt
 
-from kflow.plugin_registry.builtins._common import task
-from kflow.plugin_registry.spec import PluginSpec
 from kflow.plugin_registry.types import Dynamic, Properties, Templated, Text
 
 
@@ -65,56 +63,3 @@ class JsonProperties(Properties):
     """
 
     from_: Text = Field(alias="from", description="The kestra:// URI of a JSON file.")
-
-
-_CORE = "io.kestra.plugin.core"
-_OLD = "io.kestra.core.tasks.storages"
-
-SPECS: list[PluginSpec] = [
-    task(
-        f"{_CORE}.storage.Split",
-        "Split a file of internal storage into several.",
-        SplitProperties,
-        outputs=("uris",),
-        since="0.17",
-        old=[f"{_OLD}.Split"],
-    ),
-    task(
-        f"{_CORE}.storage.Concat",
-        "Concatenate files of internal storage.",
-        ConcatProperties,
-        outputs=("uri",),
-        since="0.17",
-        old=[f"{_OLD}.Concat"],
-    ),
-    task(
-        f"{_CORE}.storage.Size",
-        "Get the size of a file of internal storage.",
-        SizeProperties,
-        outputs=("size",),
-        since="0.17",
-        old=[f"{_OLD}.Size"],
-    ),
-    task(
-        f"{_CORE}.storage.Delete",
-        "Delete a file of internal storage.",
-        DeleteProperties,
-        outputs=("uri", "deleted"),
-        since="0.17",
-        old=[f"{_OLD}.Delete"],
-    ),
-    task(
-        f"{_CORE}.storage.LocalFiles",
-        "Create files in, or collect files from, the working directory (deprecated).",
-        LocalFilesProperties,
-        outputs=("uris",),
-        since="0.17",
-        old=[f"{_OLD}.LocalFiles"],
-    ),
-    task(
-        f"{_CORE}.types.Json",
-        "Parse a JSON file of internal storage (seed-notes type).",
-        JsonProperties,
-        outputs=("value",),
-    ),
-]

@@ -1,4 +1,4 @@
-"""Triggers: Schedule, Flow, Webhook and the HTTP polling trigger.
+"""Properties models of the triggers: Schedule, Flow, Webhook and the HTTP polling trigger.
 
 The keys every trigger has (`conditions`, `stopAfter`, …) are in `TRIGGER_COMMON_KEYS`; Flow trigger
 `preconditions` cannot hold templates (Kestra evaluates them without rendering).
@@ -11,9 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from kflow.plugin_registry.builtins._common import trigger
-from kflow.plugin_registry.builtins.http import REQUEST_OUTPUTS, HttpOptions, HttpSsl
-from kflow.plugin_registry.spec import PluginSpec
+from kflow.plugin_registry.builtins.http import HttpOptions, HttpSsl
 from kflow.plugin_registry.types import (
     Cron,
     Duration,
@@ -172,42 +170,3 @@ class HttpTriggerProperties(Properties):
     options: HttpOptions | None = Field(None, description="Client options.")
     encryptBody: Templated[bool] = Field(False, description="Keep the body encrypted.")
     sslOptions: HttpSsl | None = Field(None, deprecated="write 'options.ssl'")
-
-
-_TRIGGER = "io.kestra.plugin.core.trigger"
-_OLD = "io.kestra.core.models.triggers.types"
-
-SPECS: list[PluginSpec] = [
-    trigger(
-        f"{_TRIGGER}.Schedule",
-        "Start the flow on a cron schedule.",
-        ScheduleProperties,
-        outputs=("date", "next", "previous"),
-        since="0.17",
-        old=[f"{_OLD}.Schedule"],
-    ),
-    trigger(
-        f"{_TRIGGER}.Flow",
-        "Start the flow when other flows' executions end.",
-        FlowTriggerProperties,
-        outputs=("executionId", "namespace", "flowId", "flowRevision", "state", "outputs"),
-        since="0.17",
-        old=[f"{_OLD}.Flow"],
-    ),
-    trigger(
-        f"{_TRIGGER}.Webhook",
-        "Start the flow on an HTTP call to its webhook URL.",
-        WebhookProperties,
-        outputs=("body", "headers", "parameters"),
-        since="0.17",
-        old=[f"{_OLD}.Webhook"],
-    ),
-    trigger(
-        "io.kestra.plugin.core.http.Trigger",
-        "Start the flow when a polled HTTP response matches a condition.",
-        HttpTriggerProperties,
-        outputs=REQUEST_OUTPUTS,
-        since="0.17",
-        old=["io.kestra.plugin.fs.http.Trigger"],
-    ),
-]
