@@ -1,0 +1,73 @@
+"""Runnable task implementations, by canonical Kestra type.
+
+`implementation(type)` gives the `run(ctx, props) -> outputs` of a type, or None when kflow has
+no implementation for it (flowables such as ForEach are the engine's, not tasks). The modules are
+imported on first use, so looking up one type costs only its module.
+
+Every implementation takes a `TaskContext` and the task's properties as plain JSON-like data (the
+IR's frozen properties thawed), renders what Kestra renders, and raises `TaskFailure` with a
+message naming the task type and the problem.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kflow.runtime_shims.context import TaskContext
+
+__all__ = ["TaskImplementation", "implementation", "implemented_types"]
+
+TaskImplementation = Callable[["TaskContext", Mapping[str, Any]], dict[str, Any]]
+
+_CORE = "io.kestra.plugin.core"
+
+# canonical type → "module:function" of this package
+_IMPLEMENTATIONS: dict[str, str] = {
+    f"{_CORE}.debug.Return": "core:return_value",
+    f"{_CORE}.debug.Echo": "core:echo",
+    f"{_CORE}.log.Log": "core:log",
+    f"{_CORE}.log.Fetch": "logs:fetch",
+    f"{_CORE}.output.OutputValues": "core:output_values",
+    f"{_CORE}.execution.Fail": "core:fail",
+    f"{_CORE}.execution.Labels": "core:labels",
+    f"{_CORE}.execution.Resume": "core:resume",
+    f"{_CORE}.flow.Sleep": "core:sleep",
+    f"{_CORE}.condition.Expression": "core:expression",
+    f"{_CORE}.trigger.Toggle": "core:toggle",
+    f"{_CORE}.kv.Set": "kv:kv_set",
+    f"{_CORE}.kv.Get": "kv:kv_get",
+    f"{_CORE}.kv.Delete": "kv:kv_delete",
+    f"{_CORE}.state.Set": "kv:state_set",
+    f"{_CORE}.state.Get": "kv:state_get",
+    f"{_CORE}.state.Delete": "kv:state_delete",
+    f"{_CORE}.storage.Size": "files:size",
+    f"{_CORE}.storage.Delete": "files:delete",
+    f"{_CORE}.storage.Concat": "files:concat",
+    f"{_CORE}.storage.Split": "files:split",
+    f"{_CORE}.storage.LocalFiles": "files:local_files",
+    f"{_CORE}.types.Json": "files:json_file",
+}
+
+_LOADED: dict[str, TaskImplementation] = {}
+
+
+def implementation(type_name: str) -> TaskImplementation | None:
+    """The implementation of the canonical task type `type_name`, or None when there is none."""
+    found = _LOADED.get(type_name)
+    if found is not None:
+        return found
+    where = _IMPLEMENTATIONS.get(type_name)
+    if where is None:
+        return None
+    module, _, name = where.partition(":")
+    loaded: TaskImplementation = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    _LOADED[type_name] = loaded
+    return loaded
+
+
+def implemented_types() -> frozenset[str]:
+    """Every canonical type that has an implementation here."""
+    return frozenset(_IMPLEMENTATIONS)
