@@ -29,6 +29,7 @@ _PEBBLE_FILTERS = frozenset(
         "merge",
         "nl2br",
         "numberformat",
+        "numberFormat",
         "raw",
         "replace",
         "reverse",
