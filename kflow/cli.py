@@ -1,4 +1,4 @@
-"""The `kflow` command line: `kflow validate`, `kflow compile`, `kflow version`.
+"""The `kflow` command line: validate, compile, render, version, and the runner's commands.
 
 Start-up cost matters here: `kflow validate` runs in pre-commit hooks and in every CI job, so this
 module imports only the standard library. The compiler is imported inside each command, and nothing
@@ -89,6 +89,30 @@ def cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
         notes.write(_paint(line, "1", colour and notes is out) + "\n")
     failed = has_errors(result.diagnostics) or (args.check and bool(result.drifted))
     return EXIT_ERRORS if failed else EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace, out: TextIO) -> int:
+    """Render one Kestra template with variables from a JSON file (for debugging expressions)."""
+    import json
+
+    from kflow.runtime_shims.templating import TemplateError, render
+
+    variables: dict[str, Any] = {}
+    if args.vars:
+        try:
+            with open(args.vars, encoding="utf-8") as handle:
+                variables = json.load(handle)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"cannot read variables from {args.vars}: {error}") from None
+        if not isinstance(variables, dict):
+            raise UsageError(f"{args.vars} must hold a JSON object")
+    task_ids = frozenset(variables.get("outputs", {}) or ())
+    try:
+        out.write(render(args.template, variables, task_ids=task_ids) + "\n")
+    except TemplateError as error:
+        sys.stderr.write(f"kflow render: {error}\n")
+        return EXIT_ERRORS
+    return EXIT_OK
 
 
 def cmd_version(args: argparse.Namespace, out: TextIO) -> int:
@@ -251,6 +275,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="write nothing; fail if the output is out of date"
     )
     compile_.set_defaults(run=cmd_compile)
+
+    render = commands.add_parser(
+        "render",
+        help="render a Kestra template (debug an expression)",
+        description="Render TEMPLATE with Kestra's semantics. Variables (inputs, outputs, vars, "
+        "execution, …) come from a JSON object file given with --vars.",
+    )
+    render.add_argument("template", metavar="TEMPLATE", help="e.g. \"{{ inputs.x | upper }}\"")
+    render.add_argument("--vars", metavar="FILE.json", help="JSON object of variables")
+    render.set_defaults(run=cmd_render)
+
+    from kflow import runner_cli  # standard library only until a command runs
+
+    runner_cli.register(commands)
 
     version = commands.add_parser("version", help="print kflow's version")
     version.set_defaults(run=cmd_version)
