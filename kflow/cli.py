@@ -282,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Render TEMPLATE with Kestra's semantics. Variables (inputs, outputs, vars, "
         "execution, …) come from a JSON object file given with --vars.",
     )
-    render.add_argument("template", metavar="TEMPLATE", help="e.g. \"{{ inputs.x | upper }}\"")
+    render.add_argument("template", metavar="TEMPLATE", help='e.g. "{{ inputs.x | upper }}"')
     render.add_argument("--vars", metavar="FILE.json", help="JSON object of variables")
     render.set_defaults(run=cmd_render)
 

@@ -156,6 +156,7 @@ class _Checker:
         self.namespace = ""
         self.dag_entries: dict[int, Mapping] = {}  # id(task) → its {task, dependsOn} entry
         self.severity: Severity | None = None  # overrides codes' defaults while set
+        self._tasks_by_id: dict[str, SurfaceTask] | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -1115,6 +1116,11 @@ class _Checker:
                 self._output_reference(name, ref.path[1:], span, task, visible)
         self.severity = None
 
+    def tasks_by_id(self) -> dict[str, SurfaceTask]:
+        if self._tasks_by_id is None:
+            self._tasks_by_id = {t.id: t for t in self.result.all_tasks()}
+        return self._tasks_by_id
+
     def _output_reference(
         self,
         name: str,
@@ -1142,7 +1148,7 @@ class _Checker:
                 "outputs; guard with '??' if the read is optional",
             )
             return
-        target = next((t for t in self.result.all_tasks() if t.id == name), None)
+        target = self.tasks_by_id().get(name)
         if target is None or target.spec is None or not rest or not isinstance(rest[0], str):
             return
         outputs = ("value",) if target.as_condition else target.spec.outputs

@@ -95,6 +95,13 @@ CODES: dict[str, Code] = _codes(
 del E, W, I
 
 
+# Errors about what an expression will do when rendered (undefined names, syntax): Kestra saves such
+# flows and fails at run time, so `kflow run --force` may run them to see that failure.
+RUN_TIME_CODES = frozenset(
+    {"KF308", "KF309", "KF310", "KF311", "KF312", "KF501", "KF502", "KF503", "KF504", "KF505"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One finding, at a span, with an optional fix hint."""

@@ -7,6 +7,7 @@ what Kestra renders with `ctx.render(...)`, as Kestra plugins call `runContext.r
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,29 @@ class TaskContext:
     renderer: Renderer
     workdir: Path | None = None  # set inside a WorkingDirectory, else a fresh temp dir on demand
     services: dict[str, Any] = field(default_factory=dict)  # state store, kv, flows dir, …
+    # Set when the engine stops the task (its timeout passed): a long task checks it, or waits
+    # with `sleep`, and a task that starts a process registers a kill hook with `on_kill`.
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    _kill_hooks: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def on_kill(self, hook: Callable[[], None]) -> None:
+        """Call `hook` when the task is stopped (e.g. kill the process the task started)."""
+        self._kill_hooks.append(hook)
+        if self.cancelled.is_set():
+            hook()
+
+    def stop(self) -> None:
+        """Stop the task: set `cancelled` and run the kill hooks (called by the engine)."""
+        self.cancelled.set()
+        for hook in list(self._kill_hooks):
+            try:
+                hook()
+            except Exception:  # a hook that fails must not hide the timeout
+                continue
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait `seconds`, or less if the task is stopped; True if the full time passed."""
+        return not self.cancelled.wait(max(seconds, 0.0))
 
     def render(self, value: Any) -> Any:
         """Render every template string in `value` (strings, lists, mappings)."""

@@ -1,8 +1,10 @@
 """The runner's state: executions, task runs, attempts, outputs and logs in SQLite (WAL).
 
-One database file under the state directory (`KFLOW_HOME`, default `~/.kflow`). Every write is its
-own short transaction, so a process killed at any point leaves the database consistent: what was
-committed stays, a task run that was RUNNING is found RUNNING and is run again on resume.
+One database file under the state directory (`KFLOW_HOME`, default `~/.kflow`). Every change is
+one short transaction, so a process killed at any point leaves the database consistent: what was
+committed stays, and a task run that was RUNNING is found RUNNING and is run again on resume.
+One connection per store, shared by the engine's threads behind a lock: SQLite serializes
+writers anyway, and one connection avoids a connection per worker thread.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+SCHEMA_VERSION = 2
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
     id TEXT PRIMARY KEY,
@@ -32,7 +36,11 @@ CREATE TABLE IF NOT EXISTS executions (
     parent_id TEXT,
     start_date TEXT NOT NULL,
     end_date TEXT,
-    error TEXT
+    error TEXT,
+    flow_source TEXT,
+    flows_dir TEXT,
+    pid INTEGER,
+    host TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_flow ON executions(namespace, flow_id);
 CREATE TABLE IF NOT EXISTS task_runs (
@@ -70,6 +78,37 @@ CREATE TABLE IF NOT EXISTS kv (
 );
 """
 
+# Columns added after the first schema: added in place to a database that lacks them.
+_ADDED_COLUMNS = {
+    "executions": (
+        ("flow_source", "TEXT"),
+        ("flows_dir", "TEXT"),
+        ("pid", "INTEGER"),
+        ("host", "TEXT"),
+    ),
+}
+
+_EXECUTION_COLUMNS = (
+    "id",
+    "namespace",
+    "flow_id",
+    "flow_path",
+    "state",
+    "inputs",
+    "outputs",
+    "labels",
+    "trigger",
+    "parent_id",
+    "start_date",
+    "end_date",
+    "error",
+    "flow_source",
+    "flows_dir",
+    "pid",
+    "host",
+)
+_JSON_COLUMNS = frozenset({"inputs", "outputs", "labels", "trigger", "attempts"})
+
 
 def now() -> str:
     """The current time, ISO-8601 UTC with microseconds (sorts as text)."""
@@ -85,6 +124,8 @@ def state_dir(override: str | None = None) -> Path:
 
 @dataclass
 class TaskRunRecord:
+    """One run of one task: its place in the tree (`run_key`), state, attempts and outputs."""
+
     id: str
     execution_id: str
     task_id: str
@@ -102,6 +143,8 @@ class TaskRunRecord:
 
 @dataclass
 class ExecutionRecord:
+    """One run of a flow, with what resuming it needs (the flow's source and flows directory)."""
+
     id: str
     namespace: str
     flow_id: str
@@ -115,6 +158,10 @@ class ExecutionRecord:
     start_date: str
     end_date: str | None
     error: str | None
+    flow_source: str | None = None
+    flows_dir: str | None = None
+    pid: int | None = None
+    host: str | None = None
 
 
 class StateStore:
@@ -124,25 +171,40 @@ class StateStore:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / "state.db"
-        self._local = threading.local()
         self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        # Fewer checkpoints (each one syncs the database file): a WAL of up to ~40 MB.
+        self._conn.execute("PRAGMA wal_autocheckpoint=10000")
         with self._tx() as db:
-            db.executescript(SCHEMA)
+            if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                self._add_columns(db)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.row_factory = sqlite3.Row
-            self._local.db = db
-        return db
+    def close(self) -> None:
+        """Close the connection (the store is unusable afterwards)."""
+        with self._lock:
+            self._conn.close()
+
+    @staticmethod
+    def _add_columns(db: sqlite3.Connection) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns:
+                if name not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            db = self._db()
+            db = self._conn
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -151,68 +213,77 @@ class StateStore:
                 raise
             db.execute("COMMIT")
 
+    def _write(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> int:
+        # One statement in autocommit mode is its own transaction: no BEGIN/COMMIT round trips.
+        with self._lock:
+            return self._conn.execute(sql, args).rowcount
+
+    def _read(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
     # -- executions ------------------------------------------------------------------------------
 
     def create_execution(self, record: ExecutionRecord) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO executions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.id,
-                    record.namespace,
-                    record.flow_id,
-                    record.flow_path,
-                    record.state,
-                    _dump(record.inputs),
-                    _dump(record.outputs) if record.outputs is not None else None,
-                    _dump(record.labels),
-                    _dump(record.trigger) if record.trigger is not None else None,
-                    record.parent_id,
-                    record.start_date,
-                    record.end_date,
-                    record.error,
-                ),
-            )
+        """Insert a new execution."""
+        values = [_column(name, getattr(record, name)) for name in _EXECUTION_COLUMNS]
+        marks = ",".join("?" * len(values))
+        self._write(
+            f"INSERT INTO executions ({','.join(_EXECUTION_COLUMNS)}) VALUES ({marks})", values
+        )
 
     def update_execution(self, execution_id: str, **changes: Any) -> None:
         """Set columns of an execution (dict/list values are stored as JSON)."""
         if not changes:
             return
+        unknown = set(changes) - set(_EXECUTION_COLUMNS)
+        if unknown:
+            raise ValueError(f"no such execution column: {', '.join(sorted(unknown))}")
         columns = ", ".join(f"{name} = ?" for name in changes)
-        values = [_dump(v) if isinstance(v, (dict, list)) else v for v in changes.values()]
-        with self._tx() as db:
-            db.execute(f"UPDATE executions SET {columns} WHERE id = ?", (*values, execution_id))
+        values = [_column(name, value) for name, value in changes.items()]
+        self._write(f"UPDATE executions SET {columns} WHERE id = ?", (*values, execution_id))
 
     def execution(self, execution_id: str) -> ExecutionRecord | None:
-        row = (
-            self._db().execute("SELECT * FROM executions WHERE id = ?", (execution_id,)).fetchone()
-        )
-        return _execution(row) if row else None
+        """The execution with this id, or None."""
+        rows = self._read("SELECT * FROM executions WHERE id = ?", (execution_id,))
+        return _execution(rows[0]) if rows else None
 
     def executions(
         self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
     ) -> list[ExecutionRecord]:
+        """Executions matching every filter given, oldest first."""
         sql = "SELECT * FROM executions WHERE 1=1"
         args: list[Any] = []
         for column, value in (("namespace", namespace), ("flow_id", flow_id), ("state", state)):
             if value is not None:
                 sql += f" AND {column} = ?"
                 args.append(value)
-        rows = self._db().execute(sql + " ORDER BY start_date", args).fetchall()
-        return [_execution(row) for row in rows]
+        return [_execution(row) for row in self._read(sql + " ORDER BY start_date", args)]
+
+    def namespaces(self) -> list[str]:
+        """Every namespace that has an execution."""
+        rows = self._read("SELECT DISTINCT namespace FROM executions ORDER BY namespace")
+        return [row[0] for row in rows]
 
     # -- task runs -------------------------------------------------------------------------------
 
+    def next_seq(self, execution_id: str) -> int:
+        """The start-order number the next task run of an execution gets."""
+        rows = self._read(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM task_runs WHERE execution_id = ?",
+            (execution_id,),
+        )
+        return int(rows[0][0])
+
     def save_task_run(self, run: TaskRunRecord) -> None:
-        """Insert or replace a task run (keyed by its execution and run key)."""
-        with self._tx() as db:
+        """Insert or replace a task run (keyed by its execution and run key), in one transaction.
+
+        A run without `seq` gets the next one of its execution.
+        """
+        with self._lock:
             if not run.seq:
-                row = db.execute(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM task_runs WHERE execution_id = ?",
-                    (run.execution_id,),
-                ).fetchone()
-                run.seq = int(row[0])
-            db.execute(
+                run.seq = self.next_seq(run.execution_id)
+            self._write(
                 "INSERT OR REPLACE INTO task_runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run.id,
@@ -231,11 +302,25 @@ class StateStore:
                 ),
             )
 
+    def update_task_run(self, run: TaskRunRecord) -> None:
+        """Write a task run's state, attempts, outputs and dates (the run must exist)."""
+        self._write(
+            "UPDATE task_runs SET state = ?, attempts = ?, outputs = ?, start_date = ?,"
+            " end_date = ? WHERE id = ?",
+            (
+                run.state,
+                _dump(run.attempts),
+                _dump(run.outputs) if run.outputs is not None else None,
+                run.start_date,
+                run.end_date,
+                run.id,
+            ),
+        )
+
     def task_runs(self, execution_id: str) -> list[TaskRunRecord]:
-        rows = (
-            self._db()
-            .execute("SELECT * FROM task_runs WHERE execution_id = ? ORDER BY seq", (execution_id,))
-            .fetchall()
+        """The task runs of an execution, in start order."""
+        rows = self._read(
+            "SELECT * FROM task_runs WHERE execution_id = ? ORDER BY seq", (execution_id,)
         )
         return [_task_run(row) for row in rows]
 
@@ -249,57 +334,71 @@ class StateStore:
         task_run_id: str | None = None,
         task_id: str | None = None,
     ) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO logs (execution_id, task_run_id, task_id, level, timestamp, message)"
-                " VALUES (?,?,?,?,?,?)",
-                (execution_id, task_run_id, task_id, level, now(), message),
-            )
-
-    def logs(self, execution_id: str, after: int = 0) -> list[dict[str, Any]]:
-        rows = (
-            self._db()
-            .execute(
-                "SELECT * FROM logs WHERE execution_id = ? AND seq > ? ORDER BY seq",
-                (execution_id, after),
-            )
-            .fetchall()
+        """Append a log line to an execution."""
+        self._write(
+            "INSERT INTO logs (execution_id, task_run_id, task_id, level, timestamp, message)"
+            " VALUES (?,?,?,?,?,?)",
+            (execution_id, task_run_id, task_id, level, now(), message),
         )
-        return [dict(row) for row in rows]
+
+    def logs(
+        self,
+        execution_id: str,
+        after: int = 0,
+        levels: tuple[str, ...] | None = None,
+        task_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Log lines of an execution after `seq` `after`, optionally of some levels or a task."""
+        sql = "SELECT * FROM logs WHERE execution_id = ? AND seq > ?"
+        args: list[Any] = [execution_id, after]
+        if levels is not None:
+            sql += f" AND level IN ({','.join('?' * len(levels))})"
+            args.extend(levels)
+        if task_id is not None:
+            sql += " AND task_id = ?"
+            args.append(task_id)
+        return [dict(row) for row in self._read(sql + " ORDER BY seq", args)]
 
     # -- key/value store ---------------------------------------------------------------------------
 
     def kv_set(self, namespace: str, key: str, value: Any, expires: str | None = None) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO kv VALUES (?,?,?,?)",
-                (namespace, key, _dump(value), expires),
-            )
+        """Set a key of a namespace's KV store (`expires`: an ISO-8601 UTC time, or None)."""
+        self._write(
+            "INSERT OR REPLACE INTO kv VALUES (?,?,?,?)",
+            (namespace, key, _dump(value), expires),
+        )
 
     def kv_get(self, namespace: str, key: str) -> tuple[bool, Any]:
-        row = (
-            self._db()
-            .execute(
-                "SELECT value, expires FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
-            )
-            .fetchone()
+        """`(found, value)` of a key; an expired key is not found."""
+        rows = self._read(
+            "SELECT value, expires FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
         )
-        if row is None or (row["expires"] and row["expires"] < now()):
+        if not rows or (rows[0]["expires"] and rows[0]["expires"] < now()):
             return False, None
-        return True, json.loads(row["value"])
+        return True, json.loads(rows[0]["value"])
 
     def kv_delete(self, namespace: str, key: str) -> bool:
-        with self._tx() as db:
-            cursor = db.execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (namespace, key))
-            return cursor.rowcount > 0
+        """Delete a key; True if it existed."""
+        return self._write("DELETE FROM kv WHERE namespace = ? AND key = ?", (namespace, key)) > 0
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    if not value and isinstance(value, list):
+        return "[]"
+    return _ENCODER.encode(value)
 
 
 def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def _column(name: str, value: Any) -> Any:
+    if name in _JSON_COLUMNS and value is not None:
+        return _dump(value)
+    return value
 
 
 def _execution(row: sqlite3.Row) -> ExecutionRecord:
@@ -317,6 +416,10 @@ def _execution(row: sqlite3.Row) -> ExecutionRecord:
         start_date=row["start_date"],
         end_date=row["end_date"],
         error=row["error"],
+        flow_source=row["flow_source"],
+        flows_dir=row["flows_dir"],
+        pid=row["pid"],
+        host=row["host"],
     )
 
 

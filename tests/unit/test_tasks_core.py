@@ -19,7 +19,7 @@ from kflow.runtime_shims.context import TaskContext, TaskFailure
 from kflow.runtime_shims.state import ExecutionRecord, StateStore
 from kflow.runtime_shims.storage import LocalStorage
 from kflow.runtime_shims.tasks import implementation, implemented_types
-from kflow.runtime_shims.tasks._common import truthy
+from kflow.runtime_shims.templating import is_truthy as truthy
 
 try:
     from kflow.runtime_shims.templating import render_value
@@ -114,13 +114,15 @@ def test_unknown_types_have_no_implementation() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [True, "true", "TRUE", "yes", "1", 1, -2, 0.5, "anything", {"value": False}]
+    "value",
+    # Kestra's TruthUtils compares rendered text: "False" and 0.0 ("0.0") are true
+    [True, "true", "TRUE", "False", "yes", "1", 1, -2, 0.5, 0.0, "anything", {"value": False}],
 )
 def test_truthy_values(value: Any) -> None:
     assert truthy(value) is True
 
 
-@pytest.mark.parametrize("value", [None, False, 0, 0.0, "", "  ", "false", "False", "0", "-0"])
+@pytest.mark.parametrize("value", [None, False, 0, "", "  ", "false", "0", "-0"])
 def test_falsy_values(value: Any) -> None:
     assert truthy(value) is False
 
@@ -198,7 +200,7 @@ def test_fail_with_a_true_condition_fails(run: Run, condition: str) -> None:
     assert run.fails("execution.Fail", condition=condition, errorMessage="stop") == "stop"
 
 
-@pytest.mark.parametrize("condition", ["false", "", "0", "-0", "FALSE", False])
+@pytest.mark.parametrize("condition", ["false", "", "0", "-0", False])
 def test_fail_with_a_false_condition_passes(run: Run, condition: Any) -> None:
     assert run("execution.Fail", condition=condition) == {}
 
@@ -278,7 +280,7 @@ def test_sleep_failures(run: Run) -> None:
     assert run.fails("flow.Sleep", duration="-PT1S") == "flow.Sleep: duration '-PT1S' is negative"
 
 
-@pytest.mark.parametrize(("expression", "value"), [("true", True), ("False", False), ("", False)])
+@pytest.mark.parametrize(("expression", "value"), [("true", True), ("false", False), ("", False)])
 def test_expression_task(run: Run, expression: str, value: bool) -> None:
     assert run("condition.Expression", expression=expression) == {"value": value}
 

@@ -19,24 +19,6 @@ from kflow.runtime_shims.storage import StorageError
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 
-_FALSE_TEXTS = frozenset({"", "false", "0", "-0"})
-
-
-def truthy(value: Any) -> bool:
-    """Whether a rendered condition holds (Fail's `condition`, the Expression task).
-
-    None, False, 0 and 0.0 are false; text is false when, stripped and lower-cased, it is empty,
-    `false`, `0` or `-0` (Kestra's `TruthUtils`, which also compares case-sensitively, so kflow
-    reads `FALSE` as false where Kestra reads it as true); everything else is true.
-    """
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, (int, float)):
-        return value != 0
-    if isinstance(value, str):
-        return value.strip().lower() not in _FALSE_TEXTS
-    return True
-
 
 def as_text(value: Any) -> str:
     """A rendered value as text: null as empty, booleans as `true`, maps and lists as JSON."""

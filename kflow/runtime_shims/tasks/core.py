@@ -7,7 +7,8 @@ Each is `run(ctx, props) -> outputs`, Kestra's task of the same name:
 - `log.Log`: logs `message` (text or a list of texts, each rendered) at `level`; no outputs.
 - `output.OutputValues`: `values` rendered (deeply) → `{"values": {...}}`.
 - `execution.Fail`: without `condition`, fails with `errorMessage` (default "Task failure"); with
-  one, fails only when it renders truthy (see `truthy`), with `errorMessage` as the reason.
+  one, fails only when it renders truthy (Kestra's rule, `kestra_truthy`), with `errorMessage`
+  as the reason.
   (Kestra logs `errorMessage` and fails with "Fail on a condition"; kflow fails with the message.)
 - `execution.Labels`: `labels` (a mapping, a list of `{key, value}`, or a JSON string of either)
   rendered to text and handed to `ctx.services['set_labels'](dict)`; `system.` keys are refused.
@@ -33,8 +34,8 @@ from kflow.runtime_shims.tasks._common import (
     rendered,
     required_text,
     text,
-    truthy,
 )
+from kflow.runtime_shims.templating.values import kestra_truthy as truthy
 
 SYSTEM_LABEL_PREFIX = "system."
 
