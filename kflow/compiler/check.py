@@ -23,7 +23,14 @@ from kflow.compiler.diagnostics import Diagnostic, Severity, did_you_mean
 from kflow.compiler.loader import Document, Mapping, Node, Scalar, Sequence, to_python
 from kflow.compiler.source import Span
 from kflow.expr.catalogue import ROOT_VARIABLES
-from kflow.expr.parser import ExprError, Template, parse_template, references, unknown_names
+from kflow.expr.parser import (
+    ExprError,
+    Reference,
+    Template,
+    parse_template,
+    references,
+    unknown_names,
+)
 from kflow.plugin_registry import (
     Alias,
     ChildShape,
@@ -122,6 +129,7 @@ class CheckedFlow:
     task_ids: frozenset[str] = frozenset()
     input_ids: tuple[str, ...] = ()
     templates: dict[int, Template] = field(default_factory=dict)  # id(scalar) → parsed
+    references: dict[int, list[Reference]] = field(default_factory=dict)  # id(scalar) → reads
 
     def all_tasks(self) -> Iterator[SurfaceTask]:
         roots = [*self.tasks, *self.errors, *self.finally_, *self.after_execution]
@@ -1081,7 +1089,8 @@ class _Checker:
     def _references(
         self, template: Template, scalar: Scalar, task: SurfaceTask | None, visible: frozenset[str]
     ) -> None:
-        for ref in references(template):
+        refs = self.result.references.setdefault(id(scalar), references(template))
+        for ref in refs:
             span = scalar.locate(ref.start, ref.end)
             # a read on a path that may not be taken fails only if taken: a warning
             self.severity = Severity.WARNING if ref.conditional else None

@@ -8,7 +8,6 @@ from kflow.compiler import ir
 from kflow.compiler.check import SEED_EXPRESSION_CONDITION, CheckedFlow, SurfaceTask
 from kflow.compiler.diagnostics import RUN_TIME_CODES, Severity
 from kflow.compiler.loader import Mapping, Node, Scalar, Sequence, to_python
-from kflow.expr.parser import references
 
 RETRY_TYPES = {
     "io.kestra.plugin.core.retry.constant": "constant",
@@ -112,10 +111,7 @@ class _Lowering:
         scalars: list[Node] = list(task.props.values())
         scalars += [v for k in ("runIf", "conditions") if (v := task.node.get(k)) is not None]
         for scalar in _scalars(scalars):
-            template = self.checked.templates.get(id(scalar))
-            if template is None:
-                continue
-            for ref in references(template):
+            for ref in self.checked.references.get(id(scalar), ()):
                 if ref.root in found and ref.path and isinstance(ref.path[0], str):
                     found[ref.root].add(ref.path[0])
         return ir.Reads(*(tuple(sorted(found[k])) for k in ("outputs", "inputs", "vars")))
