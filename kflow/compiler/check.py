@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kflow.compiler import schema
 from kflow.compiler.diagnostics import Diagnostic, Severity, did_you_mean
@@ -579,7 +579,7 @@ class _Checker:
         try:
             Retry.model_validate(to_python(node))
         except ValidationError as error:
-            self._pydantic_errors(error, node, "retry")
+            self._model_errors(error, node, "retry", Retry)
 
     def _duration(self, node: Scalar) -> None:
         if isinstance(node.value, str) and _has_template(node.value):
@@ -703,25 +703,6 @@ class _Checker:
                 "set them in the task, in pluginDefaults for this type, or from "
                 "secrets ({{ secret('…') }}); otherwise the task fails when it runs",
             )
-
-    def _pydantic_errors(self, error: ValidationError, node: Node, what: str) -> None:
-        for item in error.errors():
-            loc = item["loc"]
-            kind = item["type"]
-            if kind == "missing":
-                self.report("KF201", f"{what} needs '{_loc(loc)}'", node.span.at_start())
-                continue
-            target = _descend(node, loc)
-            if kind == "extra_forbidden" and isinstance(node, Mapping):
-                key = node.key(str(loc[0]))
-                self.report(
-                    "KF202",
-                    f"unknown {what} property '{loc[0]}'",
-                    (key or node).span,
-                )
-                continue
-            span = (target or node).span
-            self.report(_error_code(kind), f"{what} '{_loc(loc)}': {item['msg']}", span)
 
     def _children(self, task: SurfaceTask, prop: str, shape: ChildShape) -> None:
         node = task.node.get(prop)
@@ -975,32 +956,35 @@ class _Checker:
         try:
             spec.properties.model_validate(data)
         except ValidationError as error:
-            known = property_names(spec.properties)
-            for item in error.errors():
-                loc = item["loc"]
-                name = str(loc[0]) if loc else ""
-                if item["type"] == "missing":
-                    self.report(
-                        "KF201",
-                        f"{what} {_short(spec.type)} needs property '{name}'",
-                        node.span.at_start(),
-                        f"add '{name}: …'",
-                    )
-                elif item["type"] == "extra_forbidden":
-                    key = node.key(name)
-                    self.report(
-                        "KF202",
-                        f"unknown property '{name}' for {_short(spec.type)}",
-                        (key or node).span,
-                        did_you_mean(name, known),
-                    )
-                else:
-                    target = _descend(node, loc)
-                    self.report(
-                        _error_code(item["type"]),
-                        f"'{_loc(loc)}': {item['msg']}",
-                        (target or node).span,
-                    )
+            self._model_errors(error, node, f"{what} {_short(spec.type)}", spec.properties)
+
+    def _model_errors(
+        self, error: ValidationError, node: Mapping, what: str, model: type[BaseModel]
+    ) -> None:
+        """Report a model's validation errors at the nodes they are about."""
+        for item in error.errors():
+            loc = item["loc"]
+            name = str(loc[0]) if loc else ""
+            if item["type"] == "missing":
+                self.report(
+                    "KF201",
+                    f"{what} needs property '{name}'",
+                    node.span.at_start(),
+                    f"add '{name}: …'",
+                )
+            elif item["type"] == "extra_forbidden":
+                self.report(
+                    "KF202",
+                    f"unknown property '{name}' for {what}",
+                    (node.key(name) or node).span,
+                    did_you_mean(name, property_names(model)),
+                )
+            else:
+                self.report(
+                    _error_code(item["type"]),
+                    f"'{_loc(loc)}': {item['msg']}",
+                    (_descend(node, loc) or node).span,
+                )
 
     # -- expressions ---------------------------------------------------------------------------
 
