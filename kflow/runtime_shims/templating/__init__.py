@@ -74,15 +74,8 @@ def render(
     (use ``render()`` in the template for that). ``task_ids`` are the flow's task ids, so that
     ``outputs.my-task.value`` means the task ``my-task``. Raises :class:`TemplateError`.
     """
-    if "{" not in template:
-        return template
-    ids = _task_ids(task_ids)
-    compiled = compile_template(template, ids)
-    ctx = _context(template, variables, services, ids)
-    try:
-        return compiled.render(ctx)
-    except TemplateError as error:
-        raise _masked(error, ctx) from None
+    result: str = _run(template, variables, services, task_ids, typed=False)
+    return result
 
 
 def evaluate(
@@ -95,13 +88,23 @@ def evaluate(
     around it allowed): a bool, number, list, map…; for any other template, :func:`render`'s
     text. For ``If`` conditions, ForEach ``values`` and ``runIf``.
     """
+    return _run(template, variables, services, task_ids, typed=True)
+
+
+def _run(
+    template: str,
+    variables: Mapping[str, Any],
+    services: Services | None,
+    task_ids: frozenset[str],
+    typed: bool,
+) -> Any:
     if "{" not in template:
         return template
     ids = _task_ids(task_ids)
     compiled = compile_template(template, ids)
     ctx = _context(template, variables, services, ids)
     try:
-        return compiled.evaluate(ctx)
+        return compiled.evaluate(ctx) if typed else compiled.render(ctx)
     except TemplateError as error:
         raise _masked(error, ctx) from None
 
