@@ -209,18 +209,25 @@ def load_text(path: str, text: str) -> Document:
     """Load one flow document from `text` (the file's contents)."""
     source = SourceText(path, text)
     diagnostics: list[Diagnostic] = []
+    too_deep: _TooDeep | None = None
     if len(text) > MAX_FILE_BYTES:
         return Document(source, None, [_file_error(source, "the text is too large for a flow")])
     try:
         documents = _Composer(source, diagnostics).compose()
     except yaml.MarkedYAMLError as error:
-        diagnostics.append(_yaml_error(source, error))
-        return Document(source, None, diagnostics)
+        if "maximum nesting depth" not in str(error.problem):
+            diagnostics.append(_yaml_error(source, error))
+            return Document(source, None, diagnostics)
+        # PyYAML ≥ 6.0.4's libyaml stops at its own depth limit before our composer does.
+        mark = error.problem_mark
+        too_deep = _TooDeep(mark.index if mark else 0)
     except yaml.YAMLError as error:
         diagnostics.append(Diagnostic("KF101", f"invalid YAML: {error}", Span(path, 1, 1, 1, 1)))
         return Document(source, None, diagnostics)
     except _TooDeep as error:
-        line, column = source.position(error.index)
+        too_deep = error
+    if too_deep is not None:
+        line, column = source.position(too_deep.index)
         diagnostics.append(
             Diagnostic(
                 "KF108",

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kflow.compiler import ir
-from kflow.runtime_shims.context import TaskContext, TaskFailure, TaskWarning
+from kflow.runtime_shims.context import TaskContext, TaskFailure
 from kflow.runtime_shims.execution import (
     CREATED,
     FAILED,
@@ -157,7 +157,6 @@ class Engine:
         self.observer = observer or Observer()
         self.flows_dir = flows_dir
         self.max_threads = max(1, max_threads)
-        self._implementations: dict[str, Implementation | None] = {}
         self._background: list[threading.Thread] = []
 
     # -- executions ------------------------------------------------------------------------------
@@ -298,14 +297,6 @@ class Engine:
         """Wait for subflow executions started with `wait: false` (before the process exits)."""
         while self._background:
             self._background.pop().join()
-
-    def implementation(self, type_name: str) -> Implementation | None:
-        """The `run(ctx, props)` of a runnable task type, or None (looked up once per type)."""
-        if type_name not in self._implementations:
-            from kflow.runtime_shims.tasks import implementation
-
-            self._implementations[type_name] = implementation(type_name)
-        return self._implementations[type_name]
 
     def start_background(self, target: Callable[[], Any], name: str) -> None:
         """Run `target` on a thread that `wait_background` joins."""
@@ -534,16 +525,18 @@ class ExecutionRun:
                     break
             return worst(states)
         workers = self.engine.max_threads if limit <= 0 else min(limit, self.engine.max_threads)
-        queue = iter(pending)
+        count = min(workers, len(pending))
+        # The first `count` jobs start together whatever happens (as Kestra creates them at once);
+        # a failure only keeps the later ones from starting.
+        queue = iter(pending[count:])
         lock = threading.Lock()
         failures: list[BaseException] = []
         stop = False
 
-        def work() -> None:
+        def work(first: Callable[[], str | None]) -> None:
             nonlocal stop
+            job: Callable[[], str | None] | None = first
             while True:
-                with lock:
-                    job = None if stop else next(queue, None)
                 if job is None:
                     return
                 try:
@@ -556,10 +549,13 @@ class ExecutionRun:
                 with lock:
                     states.append(state)
                     stop = stop or state in STOPPING
+                    job = None if stop else next(queue, None)
 
         threads = [
-            threading.Thread(target=work, name=f"kflow-{index}", daemon=True)
-            for index in range(min(workers, len(pending)))
+            threading.Thread(
+                target=work, args=(pending[index],), name=f"kflow-{index}", daemon=True
+            )
+            for index in range(count)
         ]
         for thread in threads:
             thread.start()
@@ -635,10 +631,9 @@ class ExecutionRun:
         return self._end(task, record, scope, state)
 
     def _end(self, task: ir.Task, record: TaskRunRecord, scope: Scope, state: str) -> str:
-        if state == FAILED and task.allow_failure:
-            state = WARNING
-        if state == WARNING and task.allow_warning:
-            state = SUCCESS
+        from kflow.runtime_shims.step import settle
+
+        state = settle(state, task.allow_failure, task.allow_warning)
         record.state = state
         if state == PAUSED:
             record.end_date = None
@@ -731,59 +726,16 @@ class ExecutionRun:
     def _attempt(
         self, task: ir.Task, record: TaskRunRecord, scope: Scope, variables: dict[str, Any]
     ) -> tuple[str, dict[str, Any] | None]:
-        implementation = self.engine.implementation(task.type)
-        if implementation is None:
-            self.fail_message(
-                f"task type {task.type} cannot run in the bundled runner yet", record, task
-            )
-            return FAILED, None
+        from kflow.runtime_shims.step import invoke
+
         context = self.task_context(task, record, scope, variables)
-        props = self.props(task)
-        try:
-            if task.timeout:
-                result = self._call_with_timeout(implementation, context, props, task.timeout)
+        state, outputs, message = invoke(task.type, context, self.props(task), task.timeout)
+        if message is not None:
+            if state == FAILED:
+                self.fail_message(message, record, task)
             else:
-                result = implementation(context, props)
-        except TaskWarning as warning:
-            self.log("WARN", str(warning), record, task)
-            return WARNING, dict(warning.outputs)
-        except (TaskFailure, TemplateError, TimeoutError) as error:
-            self.fail_message(str(error), record, task)
-            return FAILED, None
-        except Exception as error:
-            self.fail_message(f"{type(error).__name__}: {error}", record, task)
-            if os.environ.get("KFLOW_DEBUG") == "1":
-                self.log("ERROR", self.masker(traceback.format_exc()), record, task)
-            return FAILED, None
-        return SUCCESS, dict(result) if result else {}
-
-    def _call_with_timeout(
-        self,
-        implementation: Implementation,
-        context: TaskContext,
-        props: dict[str, Any],
-        timeout: str,
-    ) -> Any:
-        from kflow.runtime_shims.durations import parse_duration
-
-        seconds = parse_duration(timeout)
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["result"] = implementation(context, props)
-            except BaseException as error:
-                box["error"] = error
-
-        thread = threading.Thread(target=target, name=f"task-{context.task_id}", daemon=True)
-        thread.start()
-        thread.join(seconds)
-        if thread.is_alive():
-            context.stop()
-            raise TimeoutError(f"timed out after {timeout}")
-        if "error" in box:
-            raise box["error"]
-        return box.get("result")
+                self.log("WARN", message, record, task)
+        return state, outputs
 
     # -- what a task sees --------------------------------------------------------------------------
 

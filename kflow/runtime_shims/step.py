@@ -1,0 +1,385 @@
+"""One Kestra task run inside another orchestrator: what compiled Airflow and Prefect code calls.
+
+A compiled flow carries its definition as literal data (`FlowData`: namespace, id, inputs,
+variables, outputs, labels) and each task its literal properties. At run time the target hands
+this module what its own engine knows — the execution's id and inputs, and the outputs of exactly
+the upstream tasks the compiler found the task reads — and gets back a `TaskRun`: the Kestra
+state, outputs and error of the task, which the target then stores (an XCom, a task result).
+
+Rendering, task implementations, input validation, output coercion and storage are the bundled
+runner's own, so a task means the same on every target.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from kflow.compiler import ir
+from kflow.runtime_shims.context import TaskContext, TaskFailure, TaskWarning
+from kflow.runtime_shims.execution import (
+    FAILED,
+    SKIPPED,
+    SUCCESS,
+    WARNING,
+    Masker,
+    new_id,
+    worst,
+)
+from kflow.runtime_shims.templating import (
+    Services,
+    TemplateError,
+    env_secret,
+    env_variables,
+    evaluate,
+    is_truthy,
+    render,
+    render_value,
+)
+
+FlowData = Mapping[str, Any]
+Log = Callable[[str, str], None]  # (level, message)
+
+
+@dataclass
+class TaskRun:
+    """What one run of one Kestra task ended as (JSON-serialisable through `to_json`)."""
+
+    task_id: str
+    state: str
+    outputs: dict[str, Any]
+    id: str = ""
+    value: str | None = None
+    iteration: int | None = None
+    attempts: int = 1
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TaskRun:
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+def flow_data(flow: ir.Flow) -> dict[str, Any]:
+    """The literal data a compiled flow carries: what tasks need of the flow at run time."""
+    from kflow.targets.ir import to_data
+
+    return {
+        "namespace": flow.namespace,
+        "id": flow.id,
+        "inputs": to_data(flow.inputs),
+        "variables": ir.thaw(flow.variables),
+        "outputs": to_data(flow.outputs),
+        "labels": dict(flow.labels),
+    }
+
+
+def _inputs(data: FlowData) -> list[ir.Input]:
+    return [
+        ir.Input(
+            id=spec["id"],
+            type=spec["type"],
+            required=spec.get("required", True),
+            default=ir.freeze(spec.get("default")),
+            description=spec.get("description"),
+            display_name=spec.get("display_name"),
+            extra=ir.freeze(spec.get("extra") or {}),
+        )
+        for spec in data.get("inputs", ())
+    ]
+
+
+def storage() -> Any:
+    """Internal storage of a target's tasks: `$KFLOW_HOME/storage` (see docs/engines.md)."""
+    from kflow.runtime_shims.state import state_dir
+    from kflow.runtime_shims.storage import LocalStorage
+
+    return LocalStorage(state_dir() / "storage")
+
+
+def start(data: FlowData, given: Mapping[str, Any], execution_id: str | None = None) -> dict:
+    """Create an execution: check and coerce `given` inputs. Raises `InputError` when they do not
+    fit; the returned mapping (`id`, `startDate`, `inputs`, `labels`) is what every task needs."""
+    from kflow.runtime_shims.inputs import execution_file_store, resolve_inputs
+    from kflow.runtime_shims.state import now
+
+    execution = {"id": execution_id or new_id(), "startDate": now()}
+    context = Execution(data, {**execution, "inputs": {}}, {})
+    files = storage()
+    store = execution_file_store(files, data["namespace"], data["id"], execution["id"])
+    resolved = resolve_inputs(
+        _inputs(data),
+        {k: v for k, v in given.items() if v is not None},
+        lambda value: context.render_value(value, context.base),
+        files,
+        store_file=store,
+    )
+    return {**execution, "inputs": resolved.values, "labels": dict(data.get("labels") or {})}
+
+
+class Execution:
+    """One execution as a task of a target sees it: render context, secrets and services."""
+
+    def __init__(
+        self,
+        data: FlowData,
+        execution: Mapping[str, Any],
+        outputs: Mapping[str, Any],
+        log: Log | None = None,
+    ) -> None:
+        from kflow.runtime_shims.engine import nested_labels
+
+        self.data = data
+        self.execution = execution
+        self.masker = Masker()
+        self._log = log or (lambda level, message: None)
+        for spec in data.get("inputs", ()):
+            if str(spec.get("type", "")).upper() == "SECRET":
+                self.masker.add((execution.get("inputs") or {}).get(spec["id"]))
+        self.services = Services(
+            secret=env_secret, read=self._read_file, kv=self._kv, on_secret=self.masker.add
+        )
+        self.base: dict[str, Any] = {
+            "flow": {"id": data["id"], "namespace": data["namespace"], "revision": 1},
+            "execution": {
+                "id": execution["id"],
+                "startDate": execution.get("startDate"),
+                "state": "RUNNING",
+                "originalId": execution["id"],
+            },
+            "inputs": dict(execution.get("inputs") or {}),
+            "vars": dict(data.get("variables") or {}),
+            "labels": nested_labels(dict(execution.get("labels") or data.get("labels") or {})),
+            "envs": env_variables(),
+            "outputs": dict(outputs),
+        }
+        self._storage: Any = None
+
+    # -- templates -------------------------------------------------------------------------------
+
+    def render_value(self, value: Any, variables: Mapping[str, Any]) -> Any:
+        return render_value(value, variables, services=self.services)
+
+    def variables(
+        self,
+        task_id: str,
+        task_type: str,
+        value: str | None = None,
+        iteration: int | None = None,
+        run_id: str | None = None,
+        attempts: int = 0,
+    ) -> dict[str, Any]:
+        """The render context of one task run (`taskrun.value` set inside a loop)."""
+        taskrun: dict[str, Any] = {"id": run_id or new_id(), "attemptsCount": attempts}
+        if value is not None:
+            taskrun["value"] = value
+            taskrun["iteration"] = iteration
+        variables = dict(self.base)
+        variables["task"] = {"id": task_id, "type": task_type}
+        variables["taskrun"] = taskrun
+        if value is not None:
+            variables["parent"] = {"taskrun": {"value": value}}
+            variables["parents"] = [variables["parent"]]
+        return variables
+
+    def holds(self, templates: Iterable[str], variables: dict[str, Any]) -> bool:
+        """True when every template renders truthy (a `runIf`, an If's condition)."""
+        return all(
+            is_truthy(evaluate(t, variables, services=self.services))
+            if isinstance(t, str)
+            else is_truthy(t)
+            for t in templates
+        )
+
+    def render_text(self, template: Any, variables: dict[str, Any]) -> str:
+        return str(render(str(template), variables, services=self.services))
+
+    def loop_values(self, raw: Any, variables: dict[str, Any]) -> list[str]:
+        """The distinct values a ForEach iterates over (as `taskrun.value` strings)."""
+        from kflow.runtime_shims.engine import TaskStopped
+        from kflow.runtime_shims.flowables import loop_values
+
+        rendered = (
+            evaluate(raw, variables, services=self.services)
+            if isinstance(raw, str)
+            else self.render_value(raw, variables)
+        )
+        try:
+            return loop_values(rendered)
+        except TaskStopped as error:
+            raise TaskFailure(str(error)) from None
+
+    # -- running a task --------------------------------------------------------------------------
+
+    def run(
+        self,
+        task_id: str,
+        task_type: str,
+        properties: Mapping[str, Any],
+        *,
+        run_if: Iterable[str] = (),
+        value: str | None = None,
+        iteration: int | None = None,
+        attempt: int = 1,
+        allow_failure: bool = False,
+        allow_warning: bool = False,
+        last_attempt: bool = True,
+    ) -> TaskRun:
+        """Run one runnable task; with `last_attempt=False` a failure stays FAILED (to retry)."""
+        run_id = new_id()
+        variables = self.variables(task_id, task_type, value, iteration, run_id, attempt - 1)
+        record = TaskRun(task_id, SUCCESS, {}, run_id, value, iteration, attempt)
+        try:
+            if run_if and not self.holds(run_if, variables):
+                record.state = SKIPPED
+                return record
+        except TemplateError as error:
+            return self._failed(record, f"runIf: {error}")
+        context = self.task_context(task_id, task_type, run_id, variables)
+        state, outputs, message = invoke(task_type, context, dict(properties))
+        record.state, record.outputs = state, outputs or {}
+        if message is not None:
+            self.log("ERROR" if state == FAILED else "WARN", message)
+        if state == FAILED:
+            record.error = self.masker(message or "failed")
+        if last_attempt or state != FAILED:
+            record.state = settle(state, allow_failure, allow_warning)
+        return record
+
+    def _failed(self, record: TaskRun, message: str) -> TaskRun:
+        record.state = FAILED
+        record.error = self.masker(message)
+        self.log("ERROR", record.error)
+        return record
+
+    def task_context(
+        self, task_id: str, task_type: str, run_id: str, variables: dict[str, Any]
+    ) -> TaskContext:
+        """The `TaskContext` a task implementation runs with."""
+        context = TaskContext(
+            execution_id=self.execution["id"],
+            namespace=self.data["namespace"],
+            flow_id=self.data["id"],
+            task_id=task_id,
+            task_run_id=run_id,
+            task_type=task_type,
+            variables=variables,
+            storage=self.storage,
+            log=lambda level, message: self.log(level, message),
+            renderer=self.render_value,
+        )
+        context.services = {
+            "state": self.state_store(),
+            "templating": self.services,
+            "set_labels": lambda labels: None,
+            "cancelled": context.cancelled,
+            "mask": self.masker,
+        }
+        return context
+
+    def flow_outputs(self) -> dict[str, Any]:
+        """The flow's `outputs`, rendered against every task output."""
+        from kflow.runtime_shims.engine import _coerce_output
+
+        result: dict[str, Any] = {}
+        for output in self.data.get("outputs", ()):
+            rendered = self.render_value(output["value"], self.base)
+            result[output["id"]] = _coerce_output(output["id"], output["type"], rendered)
+        return result
+
+    def log(self, level: str, message: str) -> None:
+        self._log(level, self.masker(str(message)))
+
+    # -- services --------------------------------------------------------------------------------
+
+    @property
+    def storage(self) -> Any:
+        if self._storage is None:
+            self._storage = storage()
+        return self._storage
+
+    def state_store(self) -> Any:
+        from kflow.runtime_shims.state import StateStore, state_dir
+
+        return StateStore(state_dir())
+
+    def _read_file(self, path: str) -> str:
+        return str(self.storage.path(path).read_text(encoding="utf-8"))
+
+    def _kv(self, key: str, namespace: str | None = None) -> Any:
+        found, value = self.state_store().kv_get(namespace or self.data["namespace"], key)
+        return value if found else None
+
+
+def invoke(
+    task_type: str, context: TaskContext, props: dict[str, Any], timeout: str | None = None
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    """Call the implementation of `task_type`, stopped after `timeout` (ISO-8601) if given:
+    (state, outputs, message to log). Never raises for a failure of the task itself."""
+    from kflow.runtime_shims.tasks import implementation
+
+    found = implementation(task_type)
+    if found is None:
+        return FAILED, None, f"task type {task_type} cannot run in kflow yet"
+    try:
+        if timeout:
+            result = _call_with_timeout(found, context, props, timeout)
+        else:
+            result = found(context, props)
+    except TaskWarning as warning:
+        return WARNING, dict(warning.outputs), str(warning)
+    except (TaskFailure, TemplateError, TimeoutError) as error:
+        return FAILED, None, str(error)
+    except Exception as error:  # a bug or an outside failure: the task fails, the run goes on
+        message = f"{type(error).__name__}: {error}"
+        if os.environ.get("KFLOW_DEBUG") == "1":
+            message += "\n" + traceback.format_exc()
+        return FAILED, None, message
+    return SUCCESS, dict(result) if result else {}, None
+
+
+def _call_with_timeout(
+    found: Callable[[TaskContext, dict[str, Any]], Any],
+    context: TaskContext,
+    props: dict[str, Any],
+    timeout: str,
+) -> Any:
+    from kflow.runtime_shims.durations import parse_duration
+
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = found(context, props)
+        except BaseException as error:
+            box["error"] = error
+
+    thread = threading.Thread(target=target, name=f"task-{context.task_id}", daemon=True)
+    thread.start()
+    thread.join(parse_duration(timeout))
+    if thread.is_alive():
+        context.stop()
+        raise TimeoutError(f"timed out after {timeout}")
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def settle(state: str, allow_failure: bool, allow_warning: bool) -> str:
+    """A task run's final state after `allowFailure` (FAILED → WARNING) and `allowWarning`."""
+    if state == FAILED and allow_failure:
+        state = WARNING
+    if state == WARNING and allow_warning:
+        state = SUCCESS
+    return state
+
+
+def final_state(states: Iterable[str | None]) -> str:
+    """An execution's state from its task runs' states (SKIPPED counts as success)."""
+    return worst(states)
