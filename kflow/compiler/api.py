@@ -6,9 +6,13 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kflow.compiler.diagnostics import Diagnostic, Severity
 from kflow.compiler.source import SourceText, Span
+
+if TYPE_CHECKING:
+    from kflow.targets import Emitted
 
 FLOW_SUFFIXES = (".yml", ".yaml")
 
@@ -68,15 +72,19 @@ class CompileResult(ValidationResult):
     diff: str = ""
 
 
-Emitter = Callable[..., dict[str, str]]
+Emitter = Callable[..., "Emitted"]
 
 
 def emitter(target: str) -> Emitter:
-    """The emitter of a target: `ir.Flow → {relative path: text}`."""
+    """The emitter of a target: `ir.Flow → Emitted` (files by relative path, diagnostics)."""
     if target == "ir":
         from kflow.targets.ir import emit
 
         return emit
+    if target == "airflow":
+        from kflow.targets.airflow import emit as emit_airflow
+
+        return emit_airflow
     raise LookupError(f"target '{target}' is not available yet")
 
 
@@ -101,7 +109,9 @@ def compile_paths(paths: list[str], target: str, out: str, check: bool = False) 
         result.diagnostics.extend(checked.diagnostics)
         if not checked.ok:
             continue
-        for relative, text in emit(lower(checked)).items():
+        emitted = emit(lower(checked))
+        result.diagnostics.extend(emitted.diagnostics)
+        for relative, text in emitted.files.items():
             if relative in outputs and outputs[relative] != text:
                 result.diagnostics.append(
                     Diagnostic(

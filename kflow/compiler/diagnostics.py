@@ -85,6 +85,9 @@ CODES: dict[str, Code] = _codes(
     ("KF315", "invalid-task-id", E, "a task or trigger id is not valid"),
     ("KF316", "enterprise-only", E, "a property needs Kestra Enterprise"),
     ("KF317", "task-not-allowed-here", E, "a task of this kind cannot be placed here"),
+    # KF4xx: target support
+    ("KF401", "not-expressible-on-target", E, "the target cannot express this construct"),
+    ("KF402", "approximated-on-target", W, "the target expresses this construct approximately"),
     # KF5xx: expressions
     ("KF501", "expression-syntax", E, "a Pebble expression or template has a syntax error"),
     ("KF502", "unknown-filter", E, "a filter is not known"),

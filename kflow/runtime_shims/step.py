@@ -57,6 +57,7 @@ class TaskRun:
     iteration: int | None = None
     attempts: int = 1
     error: str | None = None
+    loop: str | None = None  # the ForEach value its outputs are keyed by (`outputs.id[loop]`)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -383,3 +384,73 @@ def settle(state: str, allow_failure: bool, allow_warning: bool) -> str:
 def final_state(states: Iterable[str | None]) -> str:
     """An execution's state from its task runs' states (SKIPPED counts as success)."""
     return worst(states)
+
+
+# -- a whole execution from its task runs --------------------------------------------------------
+
+#: The flowable that turns its children's failure into a WARNING.
+ALLOW_FAILURE = "io.kestra.plugin.core.flow.AllowFailure"
+
+
+def tree(flow: ir.Flow) -> dict[str, list[dict[str, Any]]]:
+    """The task tree a compiled flow carries, to tell its final state and its flowables' states:
+    `{"tasks": [...], "errors": [...], "finally": [...]}` of `{"id", "type", "branches", …}`."""
+
+    def node(task: ir.Task) -> dict[str, Any]:
+        found: dict[str, Any] = {"id": task.id, "type": task.type}
+        if task.allow_failure:
+            found["allowFailure"] = True
+        if task.allow_warning:
+            found["allowWarning"] = True
+        branches: dict[str, list[dict[str, Any]]] = {}
+        for branch in task.branches:
+            branches.setdefault(branch.name, []).extend(
+                node(t) for t in branch.tasks if not t.disabled
+            )
+        if branches:
+            found["branches"] = branches
+        return found
+
+    return {
+        name: [node(t) for t in tasks if not t.disabled]
+        for name, tasks in (
+            ("tasks", flow.tasks),
+            ("errors", flow.errors),
+            ("finally", flow.finally_),
+        )
+    }
+
+
+def assemble(
+    blocks: Mapping[str, list[dict[str, Any]]], records: Mapping[str, list[TaskRun]]
+) -> tuple[str, list[TaskRun]]:
+    """The final state and every task run of an execution, from the runs a target recorded:
+    one per runnable task run and per flowable decision (If, Switch, ForEach). A flowable's state
+    is its children's worst, as in the runner; a task with no run was never created."""
+    runs: list[TaskRun] = []
+
+    def visit(node: Mapping[str, Any]) -> list[str]:
+        own = list(records.get(node["id"], ()))
+        branches = node.get("branches")
+        if not branches:
+            runs.extend(own)
+            return [run.state for run in own]
+        index = len(runs)
+        children = [s for branch in branches.values() for child in branch for s in visit(child)]
+        if not own and not children:
+            return []
+        run = own[0] if own else TaskRun(node["id"], SUCCESS, {})
+        if run.state not in (FAILED, SKIPPED):
+            state = worst(children)
+            if node["type"] == ALLOW_FAILURE and state == FAILED:
+                state = WARNING
+            run.state = settle(
+                state, node.get("allowFailure", False), node.get("allowWarning", False)
+            )
+        runs.insert(index, run)
+        return [run.state]
+
+    states = [
+        s for name in ("tasks", "errors", "finally") for n in blocks.get(name, ()) for s in visit(n)
+    ]
+    return worst(states), runs

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from kflow.compiler import ir
+from kflow.targets import Emitted
 
 
 def flow_path(flow: ir.Flow, suffix: str) -> str:
@@ -34,6 +35,6 @@ def dumps(flow: ir.Flow) -> str:
     return json.dumps(to_data(flow), indent=2, ensure_ascii=False) + "\n"
 
 
-def emit(flow: ir.Flow) -> dict[str, str]:
+def emit(flow: ir.Flow) -> Emitted:
     """The IR target's files for one flow."""
-    return {flow_path(flow, ".ir.json"): dumps(flow)}
+    return Emitted({flow_path(flow, ".ir.json"): dumps(flow)})

@@ -1,0 +1,289 @@
+"""The operators compiled Airflow DAGs use: each runs one Kestra task through the runtime shim.
+
+A compiled DAG is plain Airflow: these operators, `TaskGroup`s, trigger rules and dynamic task
+mapping. What runs inside a task is kflow's: Kestra templates are rendered by the shim (never by
+Airflow's Jinja: no operator here has template fields, except the loop value a mapped task
+receives), and each Kestra task run is stored as the XCom `kestra` of its task instance
+(`step.TaskRun`): state, outputs, error. A task reads the `kestra` XComs of exactly the tasks
+the compiler found it reads, and nothing else.
+
+- execution start, inputs → `KestraStart` (`_kflow_start`): checks the DAG params;
+- a runnable task → `KestraTask`;
+- If, Switch → `KestraBranch`, then a join with `none_failed_min_one_success`;
+- ForEach → `KestraValues`, then a task group mapped over its result;
+- final state, flow outputs → `KestraEnd` (`_kflow_end`, `all_done`): fails the run when FAILED.
+
+Importing this module costs only `airflow.sdk` (already loaded by the DAG file); kflow's
+compiler and task implementations are imported when a task runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from airflow.sdk import BaseBranchOperator, BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+#: XCom key of a Kestra task run (`step.TaskRun.to_json()`).
+RECORD = "kestra"
+START = "_kflow_start"
+END = "_kflow_end"
+
+FAILED = "FAILED"
+SKIPPED = "SKIPPED"
+
+
+class _Kestra(BaseOperator):
+    """What every kflow operator knows: the flow's literal data and the Kestra task it runs."""
+
+    template_fields: Sequence[str] = ()
+    ui_color = "#c8b6ff"
+
+    def __init__(
+        self,
+        *,
+        flow: Mapping[str, Any],
+        kestra_type: str = "",
+        properties: Mapping[str, Any] | None = None,
+        reads: Sequence[str] = (),
+        run_if: Sequence[str] = (),
+        allow_failure: bool = False,
+        allow_warning: bool = False,
+        loop: Any = None,
+        loop_direct: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.flow = flow
+        self.kestra_type = kestra_type
+        self.properties = dict(properties or {})
+        self.reads = tuple(reads)
+        self.run_if = tuple(run_if)
+        self.allow_failure = allow_failure
+        self.allow_warning = allow_warning
+        self.loop = loop
+        self.loop_direct = loop_direct
+
+    def execution(self, context: Any) -> Any:
+        """The shim's view of this DAG run, with the outputs of the tasks this one reads."""
+        from kflow.runtime_shims.step import Execution
+
+        ti = context["ti"]
+        started = ti.xcom_pull(task_ids=START)
+        outputs = read_outputs(ti, self.reads)
+        return Execution(self.flow, started, outputs, log=self._kestra_log)
+
+    def _kestra_log(self, level: str, message: str) -> None:
+        method = {"ERROR": self.log.error, "WARN": self.log.warning, "DEBUG": self.log.debug}
+        method.get(level, self.log.info)("%s", message)
+
+    def loop_value(self) -> tuple[str | None, int | None]:
+        """`taskrun.value` and `taskrun.iteration` of a task inside a ForEach iteration."""
+        if self.loop is None or not self.loop_direct:
+            return None, None
+        return str(self.loop), None
+
+    def record(self, context: Any, run: Any) -> None:
+        if self.loop is not None:
+            run.loop = str(self.loop)
+            if self.loop_direct:
+                run.value, run.iteration = run.loop, context["ti"].map_index
+        context["ti"].xcom_push(key=RECORD, value=run.to_json())
+
+
+class KestraStart(_Kestra):
+    """Creates the Kestra execution: checks and coerces the inputs given as DAG params."""
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from kflow.runtime_shims.inputs import InputError
+        from kflow.runtime_shims.step import start
+
+        params = {spec["id"]: context["params"].get(spec["id"]) for spec in self.flow["inputs"]}
+        try:
+            return start(self.flow, params)
+        except InputError as error:
+            raise AirflowFailException(f"invalid inputs: {error}") from None
+
+
+class KestraTask(_Kestra):
+    """One runnable Kestra task (Log, Return, an HTTP request, a script, …)."""
+
+    # A mapped task receives its loop value at run time; it is resolved, never Jinja-rendered.
+    template_fields: Sequence[str] = ("loop",)
+
+    def execute(self, context: Any) -> None:
+        from kflow.runtime_shims.step import TaskRun
+
+        ti = context["ti"]
+        run = self.execution(context)
+        last = ti.try_number > self.retries
+        value = str(self.loop) if self.loop is not None else None
+        try:
+            found = run.run(
+                self.task_id,
+                self.kestra_type,
+                self.properties,
+                run_if=self.run_if,
+                value=value if self.loop_direct else None,
+                iteration=ti.map_index if self.loop_direct else None,
+                attempt=ti.try_number,
+                allow_failure=self.allow_failure,
+                allow_warning=self.allow_warning,
+                last_attempt=last,
+            )
+        except BaseException as error:  # Airflow's timeout is a BaseException: record it
+            if type(error).__name__ == "AirflowTaskTimeout":
+                found = TaskRun(self.task_id, FAILED, {}, error=f"timed out: {error}")
+                found.attempts = ti.try_number
+                self.record(context, found)
+            raise
+        self.record(context, found)
+        if found.state == FAILED:
+            raise AirflowException(found.error or "failed")
+
+
+class KestraBranch(_Kestra, BaseBranchOperator):
+    """If and Switch: picks the branch to follow; the others are skipped (not created)."""
+
+    def __init__(self, *, branches: Mapping[str, Sequence[str]], join: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.branches = {k: list(v) for k, v in branches.items()}
+        self.join = join
+
+    def choose_branch(self, context: Any) -> list[str]:
+        from kflow.runtime_shims.step import TaskRun
+        from kflow.runtime_shims.templating import TemplateError
+
+        run = self.execution(context)
+        variables = run.variables(self.task_id, self.kestra_type, *self.loop_value())
+        found = TaskRun(self.task_id, "RUNNING", {})
+        try:
+            if self.run_if and not run.holds(self.run_if, variables):
+                found.state = SKIPPED
+                self.record(context, found)
+                return [self.join]
+            if self.kestra_type.endswith(".If"):
+                result = run.holds([self.properties.get("condition")], variables)
+                found.outputs = {"evaluationResult": result}
+                chosen = "then" if result else "else"
+            else:
+                value = run.render_text(self.properties.get("value", ""), variables)
+                cases = [k for k in self.branches if k.startswith("case:")]
+                chosen = f"case:{value}"
+                found.outputs = {"value": value, "defaults": chosen not in cases}
+                if chosen not in cases:
+                    chosen = "defaults"
+                    if chosen not in self.branches:
+                        message = f"no case matches the value '{value}' and there are no defaults"
+                        raise AirflowException(message)
+        except (TemplateError, ValueError, AirflowException) as error:
+            found.state, found.error = FAILED, run.masker(str(error))
+            self.record(context, found)
+            raise AirflowException(found.error) from None
+        self.record(context, found)
+        return [*self.branches.get(chosen, ()), self.join]
+
+
+class KestraValues(_Kestra):
+    """ForEach: renders `values`; the iterations are a task group mapped over the result."""
+
+    def execute(self, context: Any) -> list[str]:
+        from kflow.runtime_shims.context import TaskFailure
+        from kflow.runtime_shims.step import TaskRun
+        from kflow.runtime_shims.templating import TemplateError
+
+        run = self.execution(context)
+        variables = run.variables(self.task_id, self.kestra_type, *self.loop_value())
+        found = TaskRun(self.task_id, "RUNNING", {})
+        try:
+            if self.run_if and not run.holds(self.run_if, variables):
+                found.state = SKIPPED
+                self.record(context, found)
+                return []
+            raw = self.properties.get("values", self.properties.get("value"))
+            values = run.loop_values(raw, variables)
+        except (TemplateError, TaskFailure, ValueError) as error:
+            found.state, found.error = FAILED, run.masker(str(error))
+            self.record(context, found)
+            raise AirflowException(found.error) from None
+        self.record(context, found)
+        return values
+
+
+class KestraEnd(_Kestra):
+    """The end of the execution: its Kestra state and the flow's outputs; a FAILED execution
+    fails the DAG run. Runs whatever happened before it (`all_done`)."""
+
+    def __init__(self, *, tree: Mapping[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tree = tree
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from kflow.runtime_shims.step import assemble
+
+        ti = context["ti"]
+        ids = [node_id for node_id in _ids(self.tree)]
+        records = read_records(ti, ids)
+        # A task that died without recording its run (killed, out of memory) still failed.
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+        from kflow.runtime_shims.step import TaskRun
+
+        for task_id in ids:
+            if states.get(task_id) == "failed" and task_id not in records:
+                records[task_id] = [TaskRun(task_id, FAILED, {}, error="failed in Airflow")]
+        state, _ = assemble(self.tree, records)
+        result: dict[str, Any] = {"state": state, "outputs": {}}
+        if state in ("SUCCESS", "WARNING") and self.flow.get("outputs"):
+            run = self.execution(context)
+            try:
+                result["outputs"] = run.flow_outputs()
+            except Exception as error:  # a template or a type that does not fit
+                result["state"] = FAILED
+                result["error"] = run.masker(f"flow outputs: {error}")
+        ti.xcom_push(key=RECORD, value=result)
+        if result["state"] == FAILED:
+            raise AirflowFailException(result.get("error") or "the execution FAILED")
+        return result
+
+
+def _ids(tree: Mapping[str, Any]) -> Iterable[str]:
+    def walk(nodes: Iterable[Mapping[str, Any]]) -> Iterable[str]:
+        for node in nodes:
+            yield node["id"]
+            for branch in node.get("branches", {}).values():
+                yield from walk(branch)
+
+    for nodes in tree.values():
+        yield from walk(nodes)
+
+
+def read_records(ti: Any, task_ids: Iterable[str]) -> dict[str, list[Any]]:
+    """The Kestra task runs recorded by `task_ids` (every map index of a mapped task)."""
+    from kflow.runtime_shims.step import TaskRun
+
+    found: dict[str, list[Any]] = {}
+    for task_id in task_ids:
+        pulled = ti.xcom_pull(task_ids=task_id, key=RECORD, map_indexes=None)
+        items = pulled if isinstance(pulled, (list, tuple)) or _is_sequence(pulled) else [pulled]
+        runs = [TaskRun.from_json(item) for item in items if isinstance(item, Mapping)]
+        if runs:
+            found[task_id] = runs
+    return found
+
+
+def read_outputs(ti: Any, task_ids: Iterable[str]) -> dict[str, Any]:
+    """The `outputs` variable for a task reading `task_ids`: `outputs.id`, or `outputs.id[value]`
+    for the runs of a task inside a ForEach."""
+    outputs: dict[str, Any] = {}
+    for task_id, runs in read_records(ti, task_ids).items():
+        for run in runs:
+            if run.loop is None:
+                outputs[task_id] = run.outputs
+            else:
+                outputs.setdefault(task_id, {})[run.loop] = run.outputs
+    return outputs
+
+
+def _is_sequence(value: Any) -> bool:
+    return hasattr(value, "__iter__") and not isinstance(value, (str, bytes, Mapping))

@@ -1,0 +1,569 @@
+"""The `airflow` target: one Airflow 3 DAG file per flow, on `airflow.sdk`.
+
+The DAG is what an Airflow engineer would write by hand: operators chained with `>>`, a
+`TaskGroup` per Parallel/Sequential/Dag, branching with a join for If/Switch, a mapped task group
+for ForEach, trigger rules for `errors` and `finally`, `Param`s for inputs. Each Kestra task is one
+operator of `kflow.runtime_shims.airflow` holding its literal properties; `docs/engines.md` maps
+every construct.
+
+No flow content reaches the generated code except as a Python literal (`repr` of plain data) or
+as an identifier made of `[A-Za-z0-9_]`: a description, property or id cannot inject code.
+Constructs Airflow cannot express are KF401 errors; approximations are KF402 warnings.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kflow.compiler import ir
+from kflow.compiler.diagnostics import Diagnostic
+from kflow.targets import Emitted
+from kflow.targets.ir import flow_path
+
+CORE = "io.kestra.plugin.core.flow."
+PARALLEL = {CORE + "Parallel"}
+SEQUENTIAL = {CORE + "Sequential"}
+DAG = {CORE + "Dag"}
+BRANCHING = {CORE + "If", CORE + "Switch"}
+LOOPS = {CORE + "ForEach", CORE + "EachSequential", CORE + "EachParallel"}
+PAUSE = CORE + "Pause"
+START, END = "_kflow_start", "_kflow_end"
+ERRORS_GATE, FINALLY_GATE = "_kflow_errors", "_kflow_finally"
+#: The first date of a DAG that has no schedule (any past date: it never backfills).
+START_DATE = "pendulum.datetime(2024, 1, 1, tz='UTC')"
+
+PARAM_TYPES = {
+    "STRING": "string",
+    "SECRET": "string",
+    "EMAIL": "string",
+    "URI": "string",
+    "DATETIME": "string",
+    "DATE": "string",
+    "TIME": "string",
+    "DURATION": "string",
+    "SELECT": "string",
+    "ENUM": "string",
+    "FILE": "string",
+    "INT": "integer",
+    "FLOAT": "number",
+    "BOOLEAN": "boolean",
+    "BOOL": "boolean",
+    "ARRAY": "array",
+    "MULTISELECT": "array",
+}
+
+
+def dag_id(flow: ir.Flow) -> str:
+    """The DAG id of a flow: `namespace__id` (both are made of `[A-Za-z0-9._-]`)."""
+    return f"{flow.namespace}__{flow.id}"
+
+
+def literal(value: Any) -> str:
+    """Plain data (from the IR) as Python source: only literals, never code."""
+    if isinstance(value, ir.Obj):
+        value = ir.thaw(value)
+    if isinstance(value, dict):
+        items = ", ".join(f"{literal(str(k))}: {literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return f"float({str(value)!r})"
+        return repr(value)
+    return repr(str(value))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a task is emitted: its indentation, the loop it is in, the retry it inherits."""
+
+    indent: int = 1
+    loop: str | None = None  # the name of the loop variable inside a mapped task group
+    loop_parent: str | None = None  # the id of the ForEach whose direct child this is
+    retry: ir.Retry | None = None
+    max_active: int = 0  # a ForEach's concurrency limit, on each task of its iterations
+
+
+class _Writer:
+    def __init__(self, flow: ir.Flow) -> None:
+        self.flow = flow
+        self.lines: list[str] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.names: dict[str, str] = {}
+        self.taken: set[str] = {"dag", "pendulum", "timedelta", "FLOW", "TREE", "Param"}
+        self.imports: set[str] = {"KestraEnd", "KestraStart"}
+        self.sdk: set[str] = {"DAG"}
+        self.uses_empty = False
+        self.uses_timedelta = False
+        # Variables of the tasks at DAG level, in order (a mapped group's tasks are local to its
+        # function: the group stands for them): what `errors` and `finally` wait for.
+        self.nodes: list[str] = []
+
+    # -- names -----------------------------------------------------------------------------------
+
+    def name(self, airflow_id: str) -> str:
+        """The Python variable of an Airflow task or group id (`[A-Za-z0-9_]`, unique)."""
+        found = self.names.get(airflow_id)
+        if found is not None:
+            return found
+        base = re.sub(r"\W", "_", airflow_id, flags=re.ASCII).strip("_") or "task"
+        if base[0].isdigit() or keyword.iskeyword(base) or base.startswith("Kestra"):
+            base = f"t_{base}"
+        found, n = base, 1
+        while found in self.taken:
+            n += 1
+            found = f"{base}_{n}"
+        self.taken.add(found)
+        self.names[airflow_id] = found
+        return found
+
+    def line(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+    def error(self, task: ir.Task, message: str, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("KF401", message, task.span, help))
+
+    def warn(self, task: ir.Task, message: str, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("KF402", message, task.span, help))
+
+    # -- edges -----------------------------------------------------------------------------------
+
+    def edge(self, indent: int, upstream: Sequence[str], downstream: str) -> None:
+        if not upstream:
+            return
+        left = upstream[0] if len(upstream) == 1 else "[" + ", ".join(upstream) + "]"
+        self.line(indent, f"{left} >> {downstream}")
+
+    # -- blocks ----------------------------------------------------------------------------------
+
+    def sequence(self, tasks: Iterable[ir.Task], after: list[str], where: _Where) -> list[str]:
+        """Emit tasks one after the other; the tails the next task depends on."""
+        tails = after
+        for task in tasks:
+            if not task.disabled:
+                tails = self.task(task, tails, where)
+        return tails
+
+    def task(self, task: ir.Task, after: list[str], where: _Where) -> list[str]:
+        if task.type in PARALLEL | SEQUENTIAL | DAG:
+            return self.group(task, after, where)
+        if task.type in BRANCHING:
+            return self.branching(task, after, where)
+        if task.type in LOOPS:
+            return self.loop(task, after, where)
+        if task.branches:
+            self.error(
+                task,
+                f"{task.type.rsplit('.', 1)[-1]} '{task.id}' cannot be compiled for Airflow yet",
+                "run this flow with the bundled runner (`kflow run`), or restructure it with "
+                "Parallel, Sequential, Dag, If, Switch and ForEach",
+            )
+            return after
+        if task.type == PAUSE and not (
+            task.properties.get("delay") or task.properties.get("pauseDuration")
+        ):
+            self.error(
+                task,
+                f"Pause '{task.id}' waits for a person to resume it; Airflow has no equivalent",
+                "give the Pause a 'pauseDuration', or use an Airflow approval operator by hand",
+            )
+            return after
+        if task.type == CORE + "Subflow":
+            self.error(
+                task,
+                f"Subflow '{task.id}' cannot be compiled for Airflow yet",
+                "run this flow with the bundled runner (`kflow run`) until the Airflow target "
+                "maps Subflow to TriggerDagRunOperator",
+            )
+            return after
+        return [self.operator("KestraTask", task, after, where)]
+
+    def operator(
+        self, kind: str, task: ir.Task, after: list[str], where: _Where, **extra: str
+    ) -> str:
+        """Emit one kflow operator for `task`; its variable name."""
+        self.imports.add(kind)
+        var = self.name(task.id)
+        args = [f"task_id={literal(task.id)}", "flow=FLOW", f"kestra_type={literal(task.type)}"]
+        properties = ir.thaw(task.properties)
+        if properties:
+            args.append(f"properties={literal(properties)}")
+        if task.reads.outputs:
+            args.append(f"reads={literal(list(task.reads.outputs))}")
+        if task.run_if:
+            args.append(f"run_if={literal(list(task.run_if))}")
+        if task.allow_failure:
+            args.append("allow_failure=True")
+        if task.allow_warning:
+            args.append("allow_warning=True")
+        if where.loop is not None:
+            args.append(f"loop={where.loop}")
+            if where.loop_parent is not None:
+                args.append("loop_direct=True")
+        if task.description:
+            args.append(f"doc_md={literal(task.description)}")
+        args += self.retry_args(task, task.retry or where.retry)
+        if where.max_active > 0:
+            args.append(f"max_active_tis_per_dagrun={where.max_active}")
+        if task.timeout:
+            seconds = self.seconds(task, task.timeout, "timeout")
+            if seconds is not None:
+                self.uses_timedelta = True
+                args.append(f"execution_timeout=timedelta(seconds={literal(seconds)})")
+        args += [f"{k}={v}" for k, v in extra.items()]
+        self.line(where.indent, f"{var} = {kind}({', '.join(args)})")
+        self.edge(where.indent, after, var)
+        self.node(var, where)
+        return var
+
+    def node(self, var: str, where: _Where) -> None:
+        if where.loop is None:
+            self.nodes.append(var)
+
+    def join(self, task_id: str, ends: list[str], where: _Where) -> str:
+        """An EmptyOperator after a branching or a loop: runs unless something failed."""
+        self.uses_empty = True
+        var = self.name(task_id)
+        self.line(
+            where.indent,
+            f"{var} = EmptyOperator(task_id={literal(task_id)}, "
+            "trigger_rule='none_failed_min_one_success')",
+        )
+        self.edge(where.indent, ends, var)
+        self.node(var, where)
+        return var
+
+    def seconds(self, task: ir.Task, text: str, what: str) -> float | None:
+        from kflow.runtime_shims.durations import parse_duration
+
+        if "{{" in str(text):
+            self.warn(task, f"the {what} of '{task.id}' is a template; Airflow needs a fixed one")
+            return None
+        try:
+            value = parse_duration(text)
+        except ValueError:
+            return None
+        return int(value) if value == int(value) else value
+
+    def retry_args(self, task: ir.Task, retry: ir.Retry | None) -> list[str]:
+        """`retries`, `retry_delay`, `retry_exponential_backoff`, `max_retry_delay`."""
+        if retry is None:
+            return []
+        from kflow.runtime_shims.retry import DEFAULT_MAX_ATTEMPTS
+
+        attempts = retry.max_attempts
+        if attempts is None:
+            attempts = DEFAULT_MAX_ATTEMPTS
+        args = [f"retries={max(attempts - 1, 0)}"]
+        if retry.max_duration is not None:
+            self.warn(task, f"retry 'maxDuration' of '{task.id}' is not enforced by Airflow")
+        first = retry.interval if retry.type != "random" else retry.min_interval
+        if retry.type == "random":
+            self.warn(
+                task, f"the random retry delay of '{task.id}' is its 'minInterval' on Airflow"
+            )
+        if first:
+            seconds = self.seconds(task, first, "retry interval")
+            if seconds is not None:
+                self.uses_timedelta = True
+                args.append(f"retry_delay=timedelta(seconds={literal(seconds)})")
+        if retry.type == "exponential":
+            args.append(f"retry_exponential_backoff={literal(float(retry.delay_factor or 2.0))}")
+            if retry.max_interval:
+                seconds = self.seconds(task, retry.max_interval, "retry maxInterval")
+                if seconds is not None:
+                    self.uses_timedelta = True
+                    args.append(f"max_retry_delay=timedelta(seconds={literal(seconds)})")
+        if retry.warning_on_retry:
+            self.warn(task, f"'warningOnRetry' of '{task.id}' is not kept on Airflow")
+        return args
+
+    def no_run_if(self, task: ir.Task) -> None:
+        if task.run_if:
+            self.error(
+                task,
+                f"'runIf' on the {task.type.rsplit('.', 1)[-1]} '{task.id}' cannot be compiled "
+                "for Airflow yet",
+                "move the condition into an If around the tasks",
+            )
+
+    def group(self, task: ir.Task, after: list[str], where: _Where) -> list[str]:
+        """Parallel, Sequential, Dag: a TaskGroup; the children's edges say how they run."""
+        self.no_run_if(task)
+        self.sdk.add("TaskGroup")
+        self.line(
+            where.indent, f"with TaskGroup(group_id={literal(task.id)}, prefix_group_id=False):"
+        )
+        inner = _Where(
+            where.indent + 1, where.loop, None, task.retry or where.retry, where.max_active
+        )
+        start = len(self.lines)
+        first_node = len(self.nodes)
+        children = [t for b in task.branches if b.name == "tasks" for t in b.tasks]
+        tails: list[str] = []
+        if task.type in SEQUENTIAL:
+            tails = self.sequence(children, after, inner)
+        elif task.type in PARALLEL:
+            if int(task.properties.get("concurrent", 0) or 0) > 0:
+                self.warn(task, f"the 'concurrent' limit of '{task.id}' is not kept on Airflow")
+            for child in children:
+                tails += self.sequence([child], after, inner)
+        else:
+            tails_of: dict[str, list[str]] = {}
+            for child in children:
+                ups = [t for dep in child.depends_on for t in tails_of.get(dep, [])]
+                tails_of[child.id] = self.sequence(
+                    [child], ups if child.depends_on else after, inner
+                )
+            tails = [t for found in tails_of.values() for t in found]
+        if len(self.lines) == start:
+            self.line(where.indent + 1, "pass")
+        return self.finish_block(task, tails, where, self.nodes[first_node:])
+
+    def finish_block(
+        self, task: ir.Task, tails: list[str], where: _Where, scope: list[str]
+    ) -> list[str]:
+        """A flowable's own `errors` and `finally`, after its children (`scope`): what follows
+        the flowable waits for its children and its `finally`."""
+        errors = [t for b in task.branches if b.name == "errors" for t in b.tasks]
+        finally_ = [t for b in task.branches if b.name == "finally" for t in b.tasks]
+        if not errors and not finally_:
+            return tails
+        if where.loop is not None:
+            self.error(
+                task,
+                f"'errors' and 'finally' of '{task.id}' inside a loop cannot be "
+                "compiled for Airflow yet",
+            )
+            return tails
+        handlers = _Where(where.indent, None, None, where.retry)
+        ends = self.handlers(task.id, scope, errors, finally_, handlers)
+        return [*tails, *ends] if finally_ else tails
+
+    def handlers(
+        self,
+        prefix: str,
+        scope: list[str],
+        errors: Sequence[ir.Task],
+        finally_: Sequence[ir.Task],
+        where: _Where,
+    ) -> list[str]:
+        """`errors` run when a task of `scope` failed; `finally` runs after all of them."""
+        self.uses_empty = True
+        tails: list[str] = []
+        first_error = len(self.nodes)
+        if errors:
+            task_id = f"{prefix}.errors" if prefix else ERRORS_GATE
+            gate = self.name(task_id)
+            self.line(
+                where.indent,
+                f"{gate} = EmptyOperator(task_id={literal(task_id)}, trigger_rule='one_failed')",
+            )
+            self.edge(where.indent, scope, gate)
+            self.node(gate, where)
+            tails = self.sequence(errors, [gate], where)
+        if finally_:
+            task_id = f"{prefix}.finally" if prefix else FINALLY_GATE
+            gate = self.name(task_id)
+            self.line(
+                where.indent,
+                f"{gate} = EmptyOperator(task_id={literal(task_id)}, trigger_rule='all_done')",
+            )
+            self.edge(where.indent, [*scope, *self.nodes[first_error:]], gate)
+            self.node(gate, where)
+            tails = self.sequence(finally_, [gate], where)
+        return tails
+
+    def branching(self, task: ir.Task, after: list[str], where: _Where) -> list[str]:
+        """If and Switch: a branch operator, the branches, and a join that skipped branches
+        do not fail (`none_failed_min_one_success`)."""
+        join_id = f"{task.id}.join"
+        heads: dict[str, list[str]] = {}
+        for branch in task.branches:
+            if branch.name in ("errors", "finally"):
+                continue
+            key = f"case:{branch.key}" if branch.name == "cases" else branch.name
+            first = next((t for t in branch.tasks if not t.disabled), None)
+            heads[key] = [first.id] if first is not None else []
+        first_node = len(self.nodes)
+        var = self.operator(
+            "KestraBranch", task, after, where, branches=literal(heads), join=literal(join_id)
+        )
+        inner = _Where(where.indent, where.loop, None, task.retry or where.retry, where.max_active)
+        ends = [var]
+        for branch in task.branches:
+            if branch.name not in ("errors", "finally"):
+                ends += [t for t in self.sequence(branch.tasks, [var], inner) if t not in ends]
+        join = self.join(join_id, ends, where)
+        return self.finish_block(task, [join], where, self.nodes[first_node:])
+
+    def loop(self, task: ir.Task, after: list[str], where: _Where) -> list[str]:
+        """ForEach: the values, then one mapped task group iteration per value."""
+        if where.loop is not None:
+            self.error(
+                task,
+                f"the loop '{task.id}' is inside another loop; Airflow cannot map a task group "
+                "inside a mapped task group",
+                "flatten the loops into one ForEach over the combined values",
+            )
+            return after
+        self.sdk.add("task_group")
+        first_node = len(self.nodes)
+        var = self.operator("KestraValues", task, after, where)
+        group_id = f"{task.id}__iteration"
+        function = self.name(group_id)
+        self.line(where.indent, f"@task_group(group_id={literal(group_id)}, prefix_group_id=False)")
+        self.line(where.indent, f"def {function}(loop):")
+        inner = _Where(
+            where.indent + 1, "loop", task.id, task.retry or where.retry, self.limit(task)
+        )
+        start = len(self.lines)
+        self.sequence([t for b in task.branches if b.name == "tasks" for t in b.tasks], [], inner)
+        if len(self.lines) == start:
+            self.line(where.indent + 1, "pass")
+        iterations = self.name(f"{task.id}__iterations")
+        self.line(where.indent, f"{iterations} = {function}.expand(loop={var}.output)")
+        self.node(iterations, where)
+        join = self.join(f"{task.id}.join", [var, iterations], where)
+        return self.finish_block(task, [join], where, self.nodes[first_node:])
+
+    def limit(self, task: ir.Task) -> int:
+        """How many iterations of a loop may run at once (0: no limit)."""
+        kind = task.type.rsplit(".", 1)[-1]
+        if kind == "ForEach":
+            limit = task.properties.get("concurrencyLimit", 1)
+        elif kind == "EachSequential":
+            limit = 1
+        else:
+            limit = task.properties.get("concurrent", 0)
+        try:
+            return max(int(limit or 0), 0)
+        except (TypeError, ValueError):
+            self.warn(task, f"the concurrency limit of '{task.id}' is a template; not kept")
+            return 0
+
+    # -- the DAG ---------------------------------------------------------------------------------
+
+    def params(self) -> list[str]:
+        out = []
+        for spec in self.flow.inputs:
+            extra = ir.thaw(spec.extra)
+            kind = PARAM_TYPES.get(spec.type.upper())
+            default = ir.thaw(spec.default)
+            templated = isinstance(default, str) and "{{" in default
+            args: list[str] = []
+            if default is not None and not templated:
+                args.append(literal(default))
+            elif not spec.required or templated:
+                args.append("None")
+            if kind is not None:
+                nullable = not spec.required or templated or default is None
+                types = [kind, "null"] if nullable and args else kind
+                args.append(f"type={literal(types)}")
+            if spec.description:
+                args.append(f"description={literal(spec.description)}")
+            if spec.display_name:
+                args.append(f"title={literal(spec.display_name)}")
+            values = extra.get("values")
+            if isinstance(values, list) and spec.type.upper() in ("SELECT", "ENUM"):
+                allowed = [str(v) for v in values]
+                args.append(f"enum={literal([*allowed, None] if 'None' in args else allowed)}")
+            if kind in ("integer", "number"):
+                for key, name in (("min", "minimum"), ("max", "maximum")):
+                    if isinstance(extra.get(key), (int, float)):
+                        args.append(f"{name}={literal(extra[key])}")
+            if kind == "string" and isinstance(extra.get("validator"), str):
+                args.append(f"pattern={literal(extra['validator'])}")
+            out.append(f"{literal(spec.id)}: Param({', '.join(args)})")
+        return out
+
+    def module(self) -> str:
+        from kflow.runtime_shims.step import flow_data, tree
+
+        flow = self.flow
+        body_start = len(self.lines)
+        self.line(1, f"start = KestraStart(task_id={literal(START)}, flow=FLOW)")
+        self.taken.add("start")
+        self.sequence(flow.tasks, ["start"], _Where(1, None, None, self.flow_retry()))
+        self.handlers("", list(self.nodes), flow.errors, flow.finally_, _Where(1))
+        self.line(
+            1,
+            f"end = KestraEnd(task_id={literal(END)}, flow=FLOW, tree=TREE, "
+            "trigger_rule='all_done')",
+        )
+        self.line(1, "end.set_upstream([task for task in dag.tasks if task is not end])")
+        body = self.lines[body_start:]
+
+        head = [
+            f'"""{dag_id(flow)}: compiled by kflow from Kestra flow {flow.namespace}.{flow.id}.',
+            "",
+            "Generated code: edit the flow and compile again (`kflow compile --target airflow`).",
+            '"""',
+            "",
+        ]
+        if self.uses_timedelta:
+            head.append("from datetime import timedelta")
+            head.append("")
+        head.append("import pendulum")
+        sdk = sorted(self.sdk | ({"Param"} if flow.inputs else set()))
+        head.append(f"from airflow.sdk import {', '.join(sdk)}")
+        if self.uses_empty:
+            head.append("from airflow.providers.standard.operators.empty import EmptyOperator")
+        head.append("")
+        head.append(f"from kflow.runtime_shims.airflow import {', '.join(sorted(self.imports))}")
+        head.append("")
+        head.append(f"FLOW = {literal(flow_data(flow))}")
+        head.append(f"TREE = {literal(tree(flow))}")
+        head.append("")
+        dag_args = [
+            f"dag_id={literal(dag_id(flow))}",
+            "schedule=None",
+            f"start_date={START_DATE}",
+            "catchup=False",
+        ]
+        if flow.description:
+            first = flow.description.strip().splitlines()[0] if flow.description.strip() else ""
+            dag_args.append(f"description={literal(first)}")
+            dag_args.append(f"doc_md={literal(flow.description)}")
+        if flow.labels:
+            dag_args.append(f"tags={literal([f'{k}:{v}' for k, v in flow.labels])}")
+        params = self.params()
+        if params:
+            dag_args.append("params={" + ", ".join(params) + "}")
+        head.append(f"with DAG({', '.join(dag_args)}) as dag:")
+        return "\n".join(head + body) + "\n"
+
+    def flow_retry(self) -> ir.Retry | None:
+        retry = self.flow.retry
+        if retry is not None and (retry.behavior or "RETRY_FAILED_TASK") != "RETRY_FAILED_TASK":
+            self.diagnostics.append(
+                Diagnostic(
+                    "KF401",
+                    f"a flow retry with behavior '{retry.behavior}' cannot be compiled for Airflow",
+                    self.flow.span,
+                    "use 'behavior: RETRY_FAILED_TASK' (Airflow retries each task)",
+                )
+            )
+            return None
+        return retry
+
+
+def emit(flow: ir.Flow) -> Emitted:
+    """The DAG file of one flow (black-formatted), or KF401 errors and no file."""
+    import black
+
+    writer = _Writer(flow)
+    source = writer.module()
+    emitted = Emitted(diagnostics=writer.diagnostics)
+    if any(d.code == "KF401" for d in writer.diagnostics):
+        return emitted
+    text = black.format_str(source, mode=black.Mode(line_length=100))
+    emitted.files[flow_path(flow, ".py")] = text
+    return emitted
