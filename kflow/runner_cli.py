@@ -198,7 +198,40 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(error.text)
         sys.stderr.write(f"kflow run: {path} has errors; nothing was run\n")
         return EXIT_FAILED
+    if args.engine != "runner":
+        return _run_on_engine(args, out, loaded, inputs)
     return _start(args, out, loaded, inputs, flows_dir)
+
+
+def _run_on_engine(
+    args: argparse.Namespace, out: TextIO, loaded: LoadedFlow, inputs: dict[str, str]
+) -> int:
+    """`kflow run --engine airflow`: the same report, from the flow compiled and run there."""
+    from kflow.runtime_shims.execution import OK_STATES
+    from kflow.runtime_shims.inputs import InputError
+    from kflow.targets import airflow_local
+
+    if args.state_dir:
+        os.environ["KFLOW_HOME"] = args.state_dir
+    try:
+        found = airflow_local.run(loaded.flow, inputs)
+    except (airflow_local.EngineError, InputError) as error:
+        sys.stderr.write(f"kflow run --engine {args.engine}: {error}\n")
+        return EXIT_FAILED
+    if args.output == "json":
+        out.write(json.dumps(found, indent=2, ensure_ascii=False) + "\n")
+    else:
+        flow = f"{found['namespace']}.{found['flowId']}"
+        out.write(f"Execution {found['id']} of {flow} on {args.engine}\n")
+        for task_run in found["taskRuns"]:
+            value = f"[{task_run['value']}]" if task_run["value"] is not None else ""
+            out.write(f"  {task_run['state']:<8} {task_run['taskId']}{value}\n")
+        out.write(
+            f"Execution {found['id']} {found['state']} ({len(found['taskRuns'])} task runs)\n"
+        )
+        if found.get("error") and found["state"] not in OK_STATES:
+            out.write(f"Error: {found['error']}\n")
+    return EXIT_OK if found["state"] in OK_STATES else EXIT_FAILED
 
 
 def cmd_flows_execute(args: argparse.Namespace, out: TextIO) -> int:
@@ -583,6 +616,10 @@ def _table(out: TextIO, header: list[str], rows: list[list[str]]) -> None:
 # -- parser ------------------------------------------------------------------------------------
 
 
+#: Where `kflow run --engine` runs a flow.
+ENGINES = ("runner", "airflow")
+
+
 def register(commands: Any) -> None:
     """Add `run`, `namespaces`, `flows` and `executions` to the `kflow` subparsers."""
     state = argparse.ArgumentParser(add_help=False)
@@ -635,6 +672,13 @@ def register(commands: Any) -> None:
         metavar="DIR",
         help="where subflows are looked up (default: ./flows if it exists, else the flow's "
         "directory)",
+    )
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="runner",
+        help="runner (kflow's bundled runner, the default) or airflow (compile the flow and run "
+        "its DAG in the Airflow installed in this environment, to compare before deploying)",
     )
     run.set_defaults(run=cmd_run)
 

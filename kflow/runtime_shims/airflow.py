@@ -65,14 +65,16 @@ class _Kestra(BaseOperator):
         self.loop = loop
         self.loop_direct = loop_direct
 
-    def execution(self, context: Any) -> Any:
-        """The shim's view of this DAG run, with the outputs of the tasks this one reads."""
+    def execution(self, context: Any, records: Mapping[str, list[Any]] | None = None) -> Any:
+        """The shim's view of this DAG run, with the outputs of the tasks this one reads (or of
+        every task in `records`)."""
         from kflow.runtime_shims.step import Execution
 
         ti = context["ti"]
         started = ti.xcom_pull(task_ids=START)
-        outputs = read_outputs(ti, self.reads)
-        return Execution(self.flow, started, outputs, log=self._kestra_log)
+        if records is None:
+            records = read_records(ti, self.reads)
+        return Execution(self.flow, started, outputs_of(records), log=self._kestra_log)
 
     def _kestra_log(self, level: str, message: str) -> None:
         method = {"ERROR": self.log.error, "WARN": self.log.warning, "DEBUG": self.log.debug}
@@ -208,7 +210,7 @@ class KestraValues(_Kestra):
             self.record(context, found)
             raise AirflowException(found.error) from None
         self.record(context, found)
-        return values
+        return list(values)
 
 
 class KestraEnd(_Kestra):
@@ -220,22 +222,20 @@ class KestraEnd(_Kestra):
         self.tree = tree
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from kflow.runtime_shims.step import assemble
+        from kflow.runtime_shims.step import TaskRun, assemble
 
         ti = context["ti"]
-        ids = [node_id for node_id in _ids(self.tree)]
+        ids = list(_ids(self.tree))
         records = read_records(ti, ids)
         # A task that died without recording its run (killed, out of memory) still failed.
         states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
-        from kflow.runtime_shims.step import TaskRun
-
         for task_id in ids:
             if states.get(task_id) == "failed" and task_id not in records:
                 records[task_id] = [TaskRun(task_id, FAILED, {}, error="failed in Airflow")]
         state, _ = assemble(self.tree, records)
         result: dict[str, Any] = {"state": state, "outputs": {}}
         if state in ("SUCCESS", "WARNING") and self.flow.get("outputs"):
-            run = self.execution(context)
+            run = self.execution(context, records)
             try:
                 result["outputs"] = run.flow_outputs()
             except Exception as error:  # a template or a type that does not fit
@@ -264,7 +264,7 @@ def read_records(ti: Any, task_ids: Iterable[str]) -> dict[str, list[Any]]:
 
     found: dict[str, list[Any]] = {}
     for task_id in task_ids:
-        pulled = ti.xcom_pull(task_ids=task_id, key=RECORD, map_indexes=None)
+        pulled = ti.xcom_pull(task_ids=task_id, key=RECORD)  # every map index
         items = pulled if isinstance(pulled, (list, tuple)) or _is_sequence(pulled) else [pulled]
         runs = [TaskRun.from_json(item) for item in items if isinstance(item, Mapping)]
         if runs:
@@ -272,11 +272,11 @@ def read_records(ti: Any, task_ids: Iterable[str]) -> dict[str, list[Any]]:
     return found
 
 
-def read_outputs(ti: Any, task_ids: Iterable[str]) -> dict[str, Any]:
-    """The `outputs` variable for a task reading `task_ids`: `outputs.id`, or `outputs.id[value]`
-    for the runs of a task inside a ForEach."""
+def outputs_of(records: Mapping[str, list[Any]]) -> dict[str, Any]:
+    """The `outputs` variable from task runs: `outputs.id`, or `outputs.id[value]` for the runs
+    of a task inside a ForEach."""
     outputs: dict[str, Any] = {}
-    for task_id, runs in read_records(ti, task_ids).items():
+    for task_id, runs in records.items():
         for run in runs:
             if run.loop is None:
                 outputs[task_id] = run.outputs

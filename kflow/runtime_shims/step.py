@@ -64,7 +64,17 @@ class TaskRun:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TaskRun:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        return cls(
+            task_id=str(data["task_id"]),
+            state=str(data["state"]),
+            outputs=dict(data.get("outputs") or {}),
+            id=str(data.get("id") or ""),
+            value=data.get("value"),
+            iteration=data.get("iteration"),
+            attempts=int(data.get("attempts") or 1),
+            error=data.get("error"),
+            loop=data.get("loop"),
+        )
 
 
 def flow_data(flow: ir.Flow) -> dict[str, Any]:
@@ -104,7 +114,9 @@ def storage() -> Any:
     return LocalStorage(state_dir() / "storage")
 
 
-def start(data: FlowData, given: Mapping[str, Any], execution_id: str | None = None) -> dict:
+def start(
+    data: FlowData, given: Mapping[str, Any], execution_id: str | None = None
+) -> dict[str, Any]:
     """Create an execution: check and coerce `given` inputs. Raises `InputError` when they do not
     fit; the returned mapping (`id`, `startDate`, `inputs`, `labels`) is what every task needs."""
     from kflow.runtime_shims.inputs import execution_file_store, resolve_inputs
@@ -454,3 +466,39 @@ def assemble(
         s for name in ("tasks", "errors", "finally") for n in blocks.get(name, ()) for s in visit(n)
     ]
     return worst(states), runs
+
+
+def report(
+    flow: ir.Flow,
+    execution: Mapping[str, Any] | None,
+    records: Mapping[str, list[TaskRun]],
+    end: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report of an execution a target ran, in the shape of the runner's `--output json`:
+    its state is the one the target's end task recorded (`end`), else the task runs' worst."""
+    state, runs = assemble(tree(flow), records)
+    if execution is None:
+        state = FAILED  # the execution never started: its inputs were refused
+    if end is not None and end.get("state"):
+        state = end["state"]
+    return {
+        "id": (execution or {}).get("id"),
+        "namespace": flow.namespace,
+        "flowId": flow.id,
+        "state": state,
+        "inputs": (execution or {}).get("inputs", {}),
+        "outputs": dict((end or {}).get("outputs") or {}),
+        "error": (end or {}).get("error") or next((r.error for r in runs if r.error), None),
+        "taskRuns": [
+            {
+                "id": run.id,
+                "taskId": run.task_id,
+                "parentTaskRunId": None,
+                "value": run.value,
+                "state": run.state,
+                "attempts": [{"state": run.state}] * max(run.attempts, 1) if run.id else [],
+                "outputs": run.outputs,
+            }
+            for run in runs
+        ],
+    }

@@ -1,0 +1,190 @@
+"""`kflow run --engine airflow`: compile a flow, run its DAG in the Airflow of this environment.
+
+The run uses a throwaway `AIRFLOW_HOME` (SQLite metadata database, the compiled DAG as its only
+DAG), serializes the DAG and runs it with `dag.test()` — Airflow's own in-process runner, which
+executes every task as a scheduler and worker would, without starting either. The report is
+built from the `kestra` XComs the tasks recorded, in the shape of `kflow run --output json`.
+
+`python -m kflow.targets.airflow_local DAGS_DIR DAG_ID CONF RESULT` is the part that runs inside
+Airflow's environment; everything else imports no Airflow module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kflow.compiler import ir
+
+
+class EngineError(Exception):
+    """The engine could not run the flow (not installed, the DAG did not load, …)."""
+
+
+def airflow_environment(home: Path, dags: Path) -> dict[str, str]:
+    """The environment of a throwaway Airflow: this home, these DAGs, no examples."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__LOGGING__LOGGING_LEVEL=os.environ.get("KFLOW_AIRFLOW_LOG_LEVEL", "WARNING"),
+    )
+    return env
+
+
+def conf_of(flow: ir.Flow, given: dict[str, str]) -> dict[str, Any]:
+    """The DAG run conf for `--input` values: typed as the DAG's params expect them."""
+    from kflow.runtime_shims.inputs import resolve_inputs
+
+    specs = [spec for spec in flow.inputs if spec.id in given]
+    specs = [ir.Input(s.id, s.type, False, None, extra=s.extra) for s in specs]
+    values = resolve_inputs(specs, given, lambda value: value).values
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def run(flow: ir.Flow, given: dict[str, str], keep: Path | None = None) -> dict[str, Any]:
+    """Run `flow` in this environment's Airflow; the execution report."""
+    from kflow.runtime_shims.step import TaskRun, report
+    from kflow.targets.airflow import dag_id, emit
+
+    if importlib.util.find_spec("airflow") is None:
+        raise EngineError(
+            "Airflow is not installed in this environment: install it beside kflow "
+            "(pip install 'apache-airflow==3.3.2'), or run the flow with `kflow run`"
+        )
+    emitted = emit(flow)
+    if not emitted.files:
+        problems = [
+            f"{d.span.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
+            for d in emitted.diagnostics
+        ]
+        raise EngineError("the flow cannot be compiled for Airflow:\n" + "\n".join(problems))
+    conf = conf_of(flow, given)
+    root = keep or Path(tempfile.mkdtemp(prefix="kflow-airflow-"))
+    home, dags = root / "home", root / "dags"
+    for relative, text in emitted.files.items():
+        target = dags / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    home.mkdir(parents=True, exist_ok=True)
+    env = airflow_environment(home, dags)
+    _call([sys.executable, "-m", "airflow", "db", "migrate"], env, "prepare Airflow's database")
+    result_path = root / "result.json"
+    command = [sys.executable, "-m", __name__, str(dags), dag_id(flow), json.dumps(conf)]
+    _call([*command, str(result_path)], env, "run the DAG", allow_failure=True)
+    if not result_path.is_file():
+        raise EngineError("the DAG run left no result; run with KFLOW_AIRFLOW_LOG_LEVEL=INFO")
+    result = json.loads(result_path.read_text())
+    if result.get("error"):
+        raise EngineError(result["error"])
+    records: dict[str, list[TaskRun]] = {}
+    for _, xcoms in sorted(result["xcoms"].items(), key=lambda item: _order(item[0])):
+        found = xcoms.get("kestra")
+        if isinstance(found, dict) and "task_id" in found:
+            records.setdefault(found["task_id"], []).append(TaskRun.from_json(found))
+    execution = result["xcoms"].get("_kflow_start", {}).get("return_value")
+    end = result["xcoms"].get("_kflow_end", {}).get("kestra")
+    found_report = report(flow, execution, records, end)
+    if execution is None:
+        found_report["error"] = result.get("start_error") or "the execution did not start"
+    return found_report
+
+
+def _order(key: str) -> tuple[str, int]:
+    if key.endswith("]") and "[" in key:
+        name, index = key[:-1].rsplit("[", 1)
+        return name, int(index)
+    return key, -1
+
+
+def _call(command: list[str], env: dict[str, str], what: str, allow_failure: bool = False) -> None:
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
+    if proc.returncode != 0 and not allow_failure:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+        raise EngineError(f"could not {what} (exit {proc.returncode}):\n{tail}")
+
+
+# -- inside Airflow's environment ------------------------------------------------------------------
+
+
+def _run_in_airflow(dags: str, dag_id: str, conf: dict[str, Any]) -> dict[str, Any]:
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+
+    # What `airflow dags reserialize` does: dag.test() needs the DAG serialized.
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db()
+    found = None
+    errors: dict[str, str] = {}
+    for bundle in manager.get_all_dag_bundles():
+        bundle.initialize()
+        bag = BundleDagBag(bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+        sync_bag_to_db(bag, bundle.name, bundle.version)
+        errors.update({str(k): str(v) for k, v in bag.import_errors.items()})
+        found = bag.dags.get(dag_id, found)
+    if found is None:
+        return {"error": f"the DAG {dag_id} did not load: {errors}"}
+    run = found.test(run_conf=conf or None)
+    return collect(dag_id, run.run_id)
+
+
+def collect(dag_id: str, run_id: str) -> dict[str, Any]:
+    """The state, task instance states and XComs of one DAG run (inside Airflow)."""
+    from airflow.models import DagRun, TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        dag_run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+        ).one()
+        states = {
+            _key(ti.task_id, ti.map_index): None if ti.state is None else str(ti.state)
+            for ti in session.scalars(
+                select(TaskInstance).where(
+                    TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id
+                )
+            )
+        }
+        xcoms: dict[str, dict[str, Any]] = {}
+        for row in session.scalars(
+            select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id)
+        ):
+            xcoms.setdefault(_key(row.task_id, row.map_index), {})[row.key] = (
+                XComModel.deserialize_value(row)
+            )
+        return {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "state": None if dag_run.state is None else str(dag_run.state),
+            "task_states": states,
+            "xcoms": xcoms,
+        }
+
+
+def _key(task_id: str, map_index: int) -> str:
+    return task_id if map_index < 0 else f"{task_id}[{map_index}]"
+
+
+def main(argv: list[str]) -> int:
+    dags, dag_id, conf, result_path = argv
+    try:
+        result = _run_in_airflow(dags, dag_id, json.loads(conf))
+    except Exception as error:  # reported to the caller, who shows it to the user
+        import traceback
+
+        result = {"error": f"{type(error).__name__}: {error}\n{traceback.format_exc()}"}
+    Path(result_path).write_text(json.dumps(result, default=repr), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
