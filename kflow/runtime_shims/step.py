@@ -173,11 +173,14 @@ class Execution:
             "outputs": dict(outputs),
         }
         self._storage: Any = None
+        # Lets `outputs.my-task` read the task `my-task` (not `outputs.my - task`), as the
+        # runner does; a task only reads the outputs it was given.
+        self.task_ids = frozenset(outputs)
 
     # -- templates -------------------------------------------------------------------------------
 
     def render_value(self, value: Any, variables: Mapping[str, Any]) -> Any:
-        return render_value(value, variables, services=self.services)
+        return render_value(value, variables, services=self.services, task_ids=self.task_ids)
 
     def variables(
         self,
@@ -204,14 +207,14 @@ class Execution:
     def holds(self, templates: Iterable[str], variables: dict[str, Any]) -> bool:
         """True when every template renders truthy (a `runIf`, an If's condition)."""
         return all(
-            is_truthy(evaluate(t, variables, services=self.services))
+            is_truthy(evaluate(t, variables, services=self.services, task_ids=self.task_ids))
             if isinstance(t, str)
             else is_truthy(t)
             for t in templates
         )
 
     def render_text(self, template: Any, variables: dict[str, Any]) -> str:
-        return str(render(str(template), variables, services=self.services))
+        return str(render(str(template), variables, services=self.services, task_ids=self.task_ids))
 
     def loop_values(self, raw: Any, variables: dict[str, Any]) -> list[str]:
         """The distinct values a ForEach iterates over (as `taskrun.value` strings)."""
@@ -219,7 +222,7 @@ class Execution:
         from kflow.runtime_shims.flowables import loop_values
 
         rendered = (
-            evaluate(raw, variables, services=self.services)
+            evaluate(raw, variables, services=self.services, task_ids=self.task_ids)
             if isinstance(raw, str)
             else self.render_value(raw, variables)
         )

@@ -356,7 +356,7 @@ class _Writer:
         where: _Where,
     ) -> list[str]:
         """`errors` run when a task of `scope` failed; `finally` runs after all of them."""
-        self.uses_empty = True
+        self.uses_empty = self.uses_empty or bool(errors or finally_)
         tails: list[str] = []
         first_error = len(self.nodes)
         if errors:

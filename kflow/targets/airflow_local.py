@@ -51,7 +51,6 @@ def conf_of(flow: ir.Flow, given: dict[str, str]) -> dict[str, Any]:
 
 def run(flow: ir.Flow, given: dict[str, str], keep: Path | None = None) -> dict[str, Any]:
     """Run `flow` in this environment's Airflow; the execution report."""
-    from kflow.runtime_shims.step import TaskRun, report
     from kflow.targets.airflow import dag_id, emit
 
     if importlib.util.find_spec("airflow") is None:
@@ -84,17 +83,29 @@ def run(flow: ir.Flow, given: dict[str, str], keep: Path | None = None) -> dict[
     result = json.loads(result_path.read_text())
     if result.get("error"):
         raise EngineError(result["error"])
+    found_report = report_from_xcoms(flow, result["xcoms"])
+    if found_report["id"] is None:
+        found_report["error"] = "the execution did not start: " + _start_error(result)
+    return found_report
+
+
+def report_from_xcoms(flow: ir.Flow, xcoms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The execution report of a DAG run from its XComs (task key → XCom key → value)."""
+    from kflow.runtime_shims.step import TaskRun, report
+
     records: dict[str, list[TaskRun]] = {}
-    for _, xcoms in sorted(result["xcoms"].items(), key=lambda item: _order(item[0])):
-        found = xcoms.get("kestra")
+    for _, values in sorted(xcoms.items(), key=lambda item: _order(item[0])):
+        found = values.get("kestra")
         if isinstance(found, dict) and "task_id" in found:
             records.setdefault(found["task_id"], []).append(TaskRun.from_json(found))
-    execution = result["xcoms"].get("_kflow_start", {}).get("return_value")
-    end = result["xcoms"].get("_kflow_end", {}).get("kestra")
-    found_report = report(flow, execution, records, end)
-    if execution is None:
-        found_report["error"] = result.get("start_error") or "the execution did not start"
-    return found_report
+    execution = xcoms.get("_kflow_start", {}).get("return_value")
+    end = xcoms.get("_kflow_end", {}).get("kestra")
+    return report(flow, execution, records, end)
+
+
+def _start_error(result: dict[str, Any]) -> str:
+    state = result.get("task_states", {}).get("_kflow_start")
+    return f"the task _kflow_start ended {state}; its log says why (invalid inputs?)"
 
 
 def _order(key: str) -> tuple[str, int]:
