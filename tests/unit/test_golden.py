@@ -17,6 +17,7 @@ import pytest
 from kflow.compiler.api import check_file
 from kflow.compiler.diagnostics import render_text
 from kflow.compiler.lower import lower
+from kflow.targets import airflow as airflow_target
 from kflow.targets import ir as ir_target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,14 +25,24 @@ CASES = sorted(p.parent for p in (ROOT / "golden").glob("*/flow.yml"))
 
 
 def compile_case(flow: Path) -> dict[str, str]:
-    """Every expected file of a case: `ir.json`, or `diagnostics.txt` for a failing flow."""
+    """Every expected file of a case: `ir.json` and one file per target (`airflow.py`, or
+    `airflow.diagnostics.txt` when the target refuses the flow), or `diagnostics.txt` for a
+    flow with errors."""
     checked = check_file(str(flow))
     relative = flow.relative_to(ROOT).as_posix()
+    sources = {str(flow): checked.document.source}
     if not checked.ok:
-        sources = {str(flow): checked.document.source}
         text = render_text(checked.diagnostics, sources).replace(str(flow), relative)
         return {"diagnostics.txt": text}
-    return {"ir.json": ir_target.dumps(lower(checked))}
+    lowered = lower(checked)
+    produced = {"ir.json": ir_target.dumps(lowered)}
+    emitted = airflow_target.emit(lowered)
+    for text in emitted.files.values():
+        produced["airflow.py"] = text
+    if emitted.diagnostics:
+        text = render_text(emitted.diagnostics, sources).replace(str(flow), relative)
+        produced["airflow.diagnostics.txt"] = text
+    return produced
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -47,6 +58,18 @@ def test_golden(case: Path, update_golden: bool) -> None:
         return
     expected = {p.name: p.read_text(encoding="utf-8") for p in sorted(expected_dir.iterdir())}
     assert produced == expected, "run `pytest --update-golden` after checking the change"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_generated_python_parses_and_is_black_stable(case: Path) -> None:
+    import ast
+
+    import black
+
+    for name, text in compile_case(case / "flow.yml").items():
+        if name.endswith(".py"):
+            ast.parse(text)
+            assert black.format_str(text, mode=black.Mode(line_length=100)) == text
 
 
 def test_golden_cases_exist() -> None:
