@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ COMMAND_TIMEOUT = 600.0
 
 
 class EngineSetupError(RuntimeError):
-    """The Airflow environment could not be created or initialised."""
+    """An engine's environment (Airflow's, Prefect's) could not be created or initialised."""
 
 
 class AirflowCommandError(RuntimeError):
@@ -68,7 +68,7 @@ def uv_command() -> list[str]:
         if python and _quiet_ok([python, "-m", "uv", "--version"]):
             return [python, "-m", "uv"]
     raise EngineSetupError(
-        "uv is needed to create the Airflow test environment: neither `uv` on PATH nor "
+        "uv is needed to create the engine test environments: neither `uv` on PATH nor "
         "`python3 -m uv` works (install it with `pip install uv`)"
     )
 
@@ -80,11 +80,11 @@ def _quiet_ok(cmd: list[str]) -> bool:
         return False
 
 
-def stamp_text(repo: Path = REPO) -> str:
+def stamp_text(repo: Path = REPO, specs: Sequence[str] = (AIRFLOW_SPEC,)) -> str:
     """What a reusable environment must have been built from."""
     pyproject = hashlib.sha256((repo / "pyproject.toml").read_bytes()).hexdigest()[:16]
     python = ".".join(map(str, sys.version_info[:3]))
-    return f"{AIRFLOW_SPEC}\npython {python}\nkflow -e {repo} pyproject {pyproject}\n"
+    return f"{' '.join(specs)}\npython {python}\nkflow -e {repo} pyproject {pyproject}\n"
 
 
 def venv_python(env_dir: Path) -> Path:
@@ -103,9 +103,20 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def ensure_venv(env_dir: Path = ENV_DIR, repo: Path = REPO) -> tuple[Path, float | None]:
-    """Create (or reuse) the environment; return its python and the install time (None: reused)."""
+    """Create (or reuse) the Airflow environment; return its python and the install time."""
+    return ensure_engine_venv(env_dir, (AIRFLOW_SPEC,), repo, label="Airflow")
+
+
+def ensure_engine_venv(
+    env_dir: Path, specs: Sequence[str], repo: Path = REPO, *, label: str
+) -> tuple[Path, float | None]:
+    """Create (or reuse) a virtual environment with `specs` and kflow (editable) resolved together.
+
+    Returns its python and the install time in seconds (None: an environment with the same stamp
+    was reused). `label` names the engine in error messages.
+    """
     stamp = env_dir / STAMP_NAME
-    want = stamp_text(repo)
+    want = stamp_text(repo, specs)
     with _file_lock(env_dir.parent / f"{env_dir.name}.lock"):
         python = venv_python(env_dir)
         if python.exists() and stamp.exists() and stamp.read_text() == want:
@@ -117,7 +128,7 @@ def ensure_venv(env_dir: Path = ENV_DIR, repo: Path = REPO) -> tuple[Path, float
         steps = [
             ("create the virtual environment", [*uv, "venv", "--python", sys.executable, env_dir]),
             (
-                f"install {AIRFLOW_SPEC} and kflow",
+                f"install {' '.join(specs)} and kflow",
                 [
                     *uv,
                     "pip",
@@ -125,7 +136,7 @@ def ensure_venv(env_dir: Path = ENV_DIR, repo: Path = REPO) -> tuple[Path, float
                     "--python",
                     python,
                     "--compile-bytecode",
-                    AIRFLOW_SPEC,
+                    *specs,
                     "-e",
                     repo,
                 ],
@@ -133,23 +144,23 @@ def ensure_venv(env_dir: Path = ENV_DIR, repo: Path = REPO) -> tuple[Path, float
             ("check installed requirements", [*uv, "pip", "check", "--python", python]),
         ]
         for what, cmd in steps:
-            _setup_step(what, [str(c) for c in cmd], env_dir)
+            _setup_step(what, [str(c) for c in cmd], env_dir, label)
         stamp.write_text(want)
         return python, time.perf_counter() - start
 
 
-def _setup_step(what: str, cmd: list[str], env_dir: Path) -> None:
+def _setup_step(what: str, cmd: list[str], env_dir: Path, label: str = "Airflow") -> None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         raise EngineSetupError(
-            f"Airflow test environment: could not {what} within {INSTALL_TIMEOUT:.0f} s "
+            f"{label} test environment: could not {what} within {INSTALL_TIMEOUT:.0f} s "
             f"({' '.join(cmd)}). Set {SKIP_ENV_VAR}=1 to skip the engine tests."
         ) from exc
     if proc.returncode != 0:
         out = _tail(proc.stdout + proc.stderr, 60)
         raise EngineSetupError(
-            f"Airflow test environment in {env_dir}: could not {what} "
+            f"{label} test environment in {env_dir}: could not {what} "
             f"(exit {proc.returncode}): {' '.join(cmd)}\n{out}\n"
             f"No network or no package index? Set {SKIP_ENV_VAR}=1 to skip the engine tests."
         )
