@@ -125,7 +125,7 @@ def call_name(node: ast.Call) -> str:
 @example(
     flow_id="class",
     task_ids=["import", "None"],
-    texts=['""" + __import__("os").system("x") + """', "\'\'\'\\\\ {{ 7 * 7 }}"],
+    texts=['""" + __import__("os").system("x") + """', "'''\\\\ {{ 7 * 7 }}"],
     label=("owner", '"); import os; ("'),
 )
 def test_flow_content_cannot_inject_code(
