@@ -227,10 +227,12 @@ class KestraEnd(_Kestra):
         ti = context["ti"]
         ids = list(_ids(self.tree))
         records = read_records(ti, ids)
-        # A task that died without recording its run (killed, out of memory) still failed.
+        # A task that failed without recording its run (killed, out of memory, a subflow that
+        # could not be triggered) still failed: `child.trigger` is part of the task `child`.
         states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
-        for task_id in ids:
-            if states.get(task_id) == "failed" and task_id not in records:
+        for airflow_id, state in states.items():
+            task_id = airflow_id.split(".")[0]
+            if state == "failed" and task_id in ids and task_id not in records:
                 records[task_id] = [TaskRun(task_id, FAILED, {}, error="failed in Airflow")]
         state, _ = assemble(self.tree, records)
         result: dict[str, Any] = {"state": state, "outputs": {}}
@@ -287,3 +289,96 @@ def outputs_of(records: Mapping[str, list[Any]]) -> dict[str, Any]:
 
 def _is_sequence(value: Any) -> bool:
     return hasattr(value, "__iter__") and not isinstance(value, (str, bytes, Mapping))
+
+
+def _subflow_class() -> type:
+    """`KestraSubflow`, built on first use: the DAGs without a Subflow never import
+    `TriggerDagRunOperator`."""
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+    class KestraSubflow(_Kestra, TriggerDagRunOperator):
+        """Subflow, first half: triggers the child flow's DAG with the rendered `inputs` as
+        conf (never Jinja-rendered by Airflow: `template_fields` stays empty)."""
+
+        def execute(self, context: Any) -> Any:
+            from kflow.runtime_shims.templating import TemplateError
+
+            run = self.execution(context)
+            variables = run.variables(self.task_id, self.kestra_type, *self.loop_value())
+            try:
+                self.conf = run.render_value(self.properties.get("inputs") or {}, variables)
+            except TemplateError as error:
+                raise AirflowFailException(f"inputs: {run.masker(str(error))}") from None
+            return super().execute(context)
+
+    KestraSubflow.__module__ = __name__
+    return KestraSubflow
+
+
+_LAZY: dict[str, type] = {}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KestraSubflow":
+        if name not in _LAZY:
+            _LAZY[name] = _subflow_class()
+        return _LAZY[name]
+    raise AttributeError(name)
+
+
+class KestraSubflowWait(_Kestra):
+    """Subflow, second half (the Kestra task run): waits for the child DAG run unless
+    `wait: false`, then records `executionId`, `state` and the child's flow `outputs`; with
+    `transmitFailed` (default), a FAILED child fails it and a WARNING child warns it."""
+
+    def __init__(self, *, trigger: str, child_dag_id: str, poll: float = 2.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.trigger = trigger
+        self.child_dag_id = child_dag_id
+        self.poll = poll
+
+    def execute(self, context: Any) -> None:
+        import time
+
+        from kflow.runtime_shims.step import TaskRun
+
+        ti = context["ti"]
+        run_id = ti.xcom_pull(task_ids=self.trigger, key="trigger_run_id")
+        found = TaskRun(self.task_id, "SUCCESS", {}, attempts=ti.try_number)
+        if not _flag(self.properties.get("wait"), True):
+            found.outputs = {"state": "RUNNING", "outputs": {}}
+            self.record(context, found)
+            return
+        while True:
+            try:
+                state = ti.get_dagrun_state(dag_id=self.child_dag_id, run_id=run_id)
+            except Exception:  # not visible yet (or being re-created): look again
+                state = None
+            if state in ("success", "failed"):
+                break
+            time.sleep(self.poll)
+        started = ti.xcom_pull(dag_id=self.child_dag_id, run_id=run_id, task_ids=START) or {}
+        end = ti.xcom_pull(dag_id=self.child_dag_id, run_id=run_id, task_ids=END, key=RECORD)
+        end = end or {"state": FAILED if state == "failed" else "SUCCESS", "outputs": {}}
+        found.outputs = {
+            "executionId": started.get("id"),
+            "state": end["state"],
+            "outputs": end.get("outputs") or {},
+        }
+        transmit = _flag(self.properties.get("transmitFailed"), True)
+        if transmit and end["state"] in (FAILED, "KILLED"):
+            found.state = FAILED
+            found.error = f"subflow execution {started.get('id')} ended {end['state']}"
+        elif transmit and end["state"] == "WARNING":
+            found.state = "WARNING"
+        self.record(context, found)
+        if found.state == FAILED:
+            raise AirflowException(found.error)
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() == "true"

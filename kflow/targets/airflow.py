@@ -176,14 +176,47 @@ class _Writer:
             )
             return after
         if task.type == CORE + "Subflow":
+            return self.subflow(task, after, where)
+        return [self.operator("KestraTask", task, after, where)]
+
+    def subflow(self, task: ir.Task, after: list[str], where: _Where) -> list[str]:
+        """Subflow: a `TriggerDagRunOperator` for the child's DAG, then the task that waits
+        for that run and records the child's outputs (the Kestra task run)."""
+        namespace = task.properties.get("namespace")
+        flow_id = task.properties.get("flowId")
+        if not all(isinstance(v, str) and "{{" not in v for v in (namespace, flow_id)):
             self.error(
                 task,
-                f"Subflow '{task.id}' cannot be compiled for Airflow yet",
-                "run this flow with the bundled runner (`kflow run`) until the Airflow target "
-                "maps Subflow to TriggerDagRunOperator",
+                f"Subflow '{task.id}' names its flow with a template; Airflow triggers a DAG "
+                "known when the DAG is written",
+                "write 'namespace' and 'flowId' as plain text",
             )
             return after
-        return [self.operator("KestraTask", task, after, where)]
+        child = literal(f"{namespace}__{flow_id}")
+        trigger_id = f"{task.id}.trigger"
+        trigger = self.name(trigger_id)
+        self.imports.add("KestraSubflow")
+        args = [
+            f"task_id={literal(trigger_id)}",
+            "flow=FLOW",
+            f"kestra_type={literal(task.type)}",
+            f"properties={literal({'inputs': ir.thaw(task.properties.get('inputs') or {})})}",
+        ]
+        if task.reads.outputs:
+            args.append(f"reads={literal(list(task.reads.outputs))}")
+        args.append(f"trigger_dag_id={child}")
+        self.line(where.indent, f"{trigger} = KestraSubflow({', '.join(args)})")
+        self.edge(where.indent, after, trigger)
+        self.node(trigger, where)
+        var = self.operator(
+            "KestraSubflowWait",
+            task,
+            [trigger],
+            where,
+            trigger=literal(trigger_id),
+            child_dag_id=child,
+        )
+        return [var]
 
     def operator(
         self, kind: str, task: ir.Task, after: list[str], where: _Where, **extra: str

@@ -17,10 +17,14 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kflow.compiler import ir
+
+#: This module, as `python -m` runs it inside Airflow's environment.
+MODULE = "kflow.targets.airflow_local"
 
 
 class EngineError(Exception):
@@ -49,8 +53,14 @@ def conf_of(flow: ir.Flow, given: dict[str, str]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def run(flow: ir.Flow, given: dict[str, str], keep: Path | None = None) -> dict[str, Any]:
-    """Run `flow` in this environment's Airflow; the execution report."""
+def run(
+    flow: ir.Flow,
+    given: dict[str, str],
+    others: Sequence[ir.Flow] = (),
+    keep: Path | None = None,
+) -> dict[str, Any]:
+    """Run `flow` in this environment's Airflow, with the DAGs of `others` (its subflows)
+    beside it; the execution report."""
     from kflow.targets.airflow import dag_id, emit
 
     if importlib.util.find_spec("airflow") is None:
@@ -68,7 +78,11 @@ def run(flow: ir.Flow, given: dict[str, str], keep: Path | None = None) -> dict[
     conf = conf_of(flow, given)
     root = keep or Path(tempfile.mkdtemp(prefix="kflow-airflow-"))
     home, dags = root / "home", root / "dags"
-    for relative, text in emitted.files.items():
+    files = dict(emitted.files)
+    for other in others:
+        if (other.namespace, other.id) != (flow.namespace, flow.id):
+            files.update(emit(other).files)  # a flow Airflow cannot express is left out
+    for relative, text in files.items():
         target = dags / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
@@ -76,7 +90,7 @@ def run(flow: ir.Flow, given: dict[str, str], keep: Path | None = None) -> dict[
     env = airflow_environment(home, dags)
     _call([sys.executable, "-m", "airflow", "db", "migrate"], env, "prepare Airflow's database")
     result_path = root / "result.json"
-    command = [sys.executable, "-m", __name__, str(dags), dag_id(flow), json.dumps(conf)]
+    command = [sys.executable, "-m", MODULE, str(dags), dag_id(flow), json.dumps(conf)]
     _call([*command, str(result_path)], env, "run the DAG", allow_failure=True)
     if not result_path.is_file():
         raise EngineError("the DAG run left no result; run with KFLOW_AIRFLOW_LOG_LEVEL=INFO")
@@ -87,6 +101,21 @@ def run(flow: ir.Flow, given: dict[str, str], keep: Path | None = None) -> dict[
     if found_report["id"] is None:
         found_report["error"] = "the execution did not start: " + _start_error(result)
     return found_report
+
+
+def flows_in(directory: str | None) -> list[ir.Flow]:
+    """The flows of a flows directory that compile (the subflows a run may trigger)."""
+    from kflow.compiler.api import check_file, find_flow_files
+    from kflow.compiler.lower import lower
+
+    if not directory or not os.path.isdir(directory):
+        return []
+    found = []
+    for path in find_flow_files([directory]):
+        checked = check_file(path)
+        if checked.ok:
+            found.append(lower(checked))
+    return found
 
 
 def report_from_xcoms(flow: ir.Flow, xcoms: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -125,25 +154,88 @@ def _call(command: list[str], env: dict[str, str], what: str, allow_failure: boo
 # -- inside Airflow's environment ------------------------------------------------------------------
 
 
-def _run_in_airflow(dags: str, dag_id: str, conf: dict[str, Any]) -> dict[str, Any]:
+def _run_in_airflow(
+    dags: str, dag_id: str, conf: dict[str, Any], logical_date: str | None = None
+) -> dict[str, Any]:
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
 
     # What `airflow dags reserialize` does: dag.test() needs the DAG serialized.
     manager = DagBundlesManager()
     manager.sync_bundles_to_db()
-    found = None
+    found: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for bundle in manager.get_all_dag_bundles():
         bundle.initialize()
         bag = BundleDagBag(bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
         sync_bag_to_db(bag, bundle.name, bundle.version)
         errors.update({str(k): str(v) for k, v in bag.import_errors.items()})
-        found = bag.dags.get(dag_id, found)
-    if found is None:
+        found.update(bag.dags)
+    if dag_id not in found:
         return {"error": f"the DAG {dag_id} did not load: {errors}"}
-    run = found.test(run_conf=conf or None)
+    run = test_with_children(found[dag_id], conf, logical_date, dags)
     return collect(dag_id, run.run_id)
+
+
+def test_with_children(
+    dag: Any, conf: dict[str, Any] | None, logical_date: str | None, dags: str
+) -> Any:
+    """`dag.test()`, with the DAG runs its tasks trigger (Subflows) run too: dag.test() runs
+    only its own run, so a thread watches for queued runs triggered by an operator and runs
+    each with dag.test() in a process of its own (which does the same for its children)."""
+    import threading
+
+    from airflow.configuration import conf as airflow_conf
+    from airflow.models import DagRun
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunTriggeredByType
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import NullPool
+
+    # Its own connection: Airflow's pool may hold SQLite's only one for dag.test().
+    engine = create_engine(airflow_conf.get("database", "sql_alchemy_conn"), poolclass=NullPool)
+    stop = threading.Event()
+    children: list[subprocess.Popen[bytes]] = []
+    started: set[str] = set()
+
+    def watch() -> None:
+        while not stop.wait(0.5):
+            try:
+                start_children()
+            except Exception as error:  # the database is busy: look again
+                sys.stderr.write(f"kflow: looking for triggered DAG runs: {error}\n")
+
+    def start_children() -> None:
+        with Session(engine) as session:
+            queued = session.execute(
+                select(DagRun.dag_id, DagRun.run_id, DagRun.logical_date, DagRun.conf).where(
+                    DagRun.state == DagRunState.QUEUED,
+                    DagRun.triggered_by == DagRunTriggeredByType.OPERATOR,
+                )
+            ).all()
+        for child_dag, run_id, when, child_conf in queued:
+            if run_id in started:
+                continue
+            started.add(run_id)
+            command = [sys.executable, "-m", MODULE, "--child", dags, child_dag]
+            command += [json.dumps(child_conf or {}), when.isoformat()]
+            children.append(subprocess.Popen(command))
+
+    watcher = threading.Thread(target=watch, name="kflow-subflows", daemon=True)
+    watcher.start()
+    try:
+        if logical_date is None:
+            return dag.test(run_conf=conf or None)
+        from datetime import datetime
+
+        when = datetime.fromisoformat(logical_date)
+        return dag.test(run_conf=conf or None, logical_date=when, run_after=when)
+    finally:
+        stop.set()
+        watcher.join()
+        for child in children:
+            child.wait()
 
 
 def collect(dag_id: str, run_id: str) -> dict[str, Any]:
@@ -186,6 +278,10 @@ def _key(task_id: str, map_index: int) -> str:
 
 
 def main(argv: list[str]) -> int:
+    if argv[0] == "--child":  # a DAG run another one triggered (see `test_with_children`)
+        dags, dag_id, conf, logical_date = argv[1:]
+        _run_in_airflow(dags, dag_id, json.loads(conf), logical_date)
+        return 0
     dags, dag_id, conf, result_path = argv
     try:
         result = _run_in_airflow(dags, dag_id, json.loads(conf))

@@ -229,6 +229,7 @@ class DagRunResult:
 
 ENV_SCRIPT = r"""
 import json
+import os
 import sys
 import time
 import traceback
@@ -330,7 +331,11 @@ elif mode == "run":
                    "error": f"DAG {dag_id!r} not found; import errors: {sorted(errors)}"}
         else:
             try:
-                run = dags[dag_id].test(run_conf=conf)
+                # dag.test(), plus the runs its Subflows trigger (kflow is installed here).
+                from kflow.targets.airflow_local import test_with_children
+
+                dags_folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+                run = test_with_children(dags[dag_id], conf, None, dags_folder)
                 with create_session() as session:
                     out = collect(dag_id, run.run_id, session)
             except BaseException:

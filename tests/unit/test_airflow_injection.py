@@ -123,7 +123,7 @@ def call_name(node: ast.Call) -> str:
     label=st.tuples(TEXT, TEXT),
 )
 @example(
-    flow_id="class",
+    flow_id="explicit-example",
     task_ids=["import", "None"],
     texts=['""" + __import__("os").system("x") + """', "'''\\\\ {{ 7 * 7 }}"],
     label=("owner", '"); import os; ("'),
@@ -135,7 +135,7 @@ def test_flow_content_cannot_inject_code(
         return
     checked = check(load_text("attack.yml", flow_document(flow_id, task_ids, texts, label)))
     if not checked.ok:  # e.g. a `{% raw %}` cut by the attack text: a KF501, nothing emitted
-        assert flow_id != "class", checked.diagnostics  # the explicit example must compile
+        assert flow_id != "explicit-example", checked.diagnostics  # it must compile
         return
     flow = lower(checked)
     emitted = emit(flow)
