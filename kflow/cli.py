@@ -66,7 +66,7 @@ def cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"target '{args.target}' is not available yet")
     paths = _existing_paths(args.paths)
     try:
-        result = compile_paths(paths, args.target, args.out, args.check)
+        result = compile_paths(paths, args.target, args.out, args.check, args.vendor_runtime)
     except LookupError as error:
         # `api.emitter` raises a bare LookupError for a target it cannot emit yet; a KeyError or
         # IndexError from deeper down is a bug and must surface as an internal error.
@@ -273,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("--out", "-o", required=True, metavar="DIR", help="output directory")
     compile_.add_argument(
         "--check", action="store_true", help="write nothing; fail if the output is out of date"
+    )
+    compile_.add_argument(
+        "--vendor-runtime",
+        action="store_true",
+        help="also write kflow's runtime beside the compiled flows, so that Airflow or Prefect "
+        "workers need nothing else installed",
     )
     compile_.set_defaults(run=cmd_compile)
 

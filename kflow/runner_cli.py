@@ -199,23 +199,32 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"kflow run: {path} has errors; nothing was run\n")
         return EXIT_FAILED
     if args.engine != "runner":
-        return _run_on_engine(args, out, loaded, inputs)
+        return _run_on_engine(args, out, loaded, inputs, flows_dir)
     return _start(args, out, loaded, inputs, flows_dir)
 
 
 def _run_on_engine(
-    args: argparse.Namespace, out: TextIO, loaded: LoadedFlow, inputs: dict[str, str]
+    args: argparse.Namespace,
+    out: TextIO,
+    loaded: LoadedFlow,
+    inputs: dict[str, str],
+    flows_dir: str,
 ) -> int:
-    """`kflow run --engine airflow`: the same report, from the flow compiled and run there."""
+    """`kflow run --engine airflow|prefect`: the same report, from the flow compiled and run
+    there."""
     from kflow.runtime_shims.execution import OK_STATES
     from kflow.runtime_shims.inputs import InputError
-    from kflow.targets import airflow_local
+    from kflow.targets import airflow_local, prefect_local
 
     if args.state_dir:
         os.environ["KFLOW_HOME"] = args.state_dir
     try:
-        found = airflow_local.run(loaded.flow, inputs)
-    except (airflow_local.EngineError, InputError) as error:
+        flows = airflow_local.flows_in(flows_dir)  # the flows a Subflow may call
+        if args.engine == "prefect":
+            found = prefect_local.run(loaded.flow, inputs, flows)
+        else:
+            found = airflow_local.run(loaded.flow, inputs, flows)
+    except (airflow_local.EngineError, prefect_local.EngineError, InputError) as error:
         sys.stderr.write(f"kflow run --engine {args.engine}: {error}\n")
         return EXIT_FAILED
     if args.output == "json":
@@ -617,7 +626,7 @@ def _table(out: TextIO, header: list[str], rows: list[list[str]]) -> None:
 
 
 #: Where `kflow run --engine` runs a flow.
-ENGINES = ("runner", "airflow")
+ENGINES = ("runner", "airflow", "prefect")
 
 
 def register(commands: Any) -> None:
@@ -677,8 +686,9 @@ def register(commands: Any) -> None:
         "--engine",
         choices=ENGINES,
         default="runner",
-        help="runner (kflow's bundled runner, the default) or airflow (compile the flow and run "
-        "its DAG in the Airflow installed in this environment, to compare before deploying)",
+        help="runner (kflow's bundled runner, the default), airflow or prefect (compile the flow "
+        "and run it in the Airflow or Prefect installed in this environment, to compare before "
+        "deploying)",
     )
     run.set_defaults(run=cmd_run)
 

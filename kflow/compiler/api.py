@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kflow.compiler.diagnostics import Diagnostic, Severity
 from kflow.compiler.source import SourceText, Span
@@ -85,23 +85,40 @@ def emitter(target: str) -> Emitter:
         from kflow.targets.airflow import emit as emit_airflow
 
         return emit_airflow
+    if target == "prefect":
+        from kflow.targets.prefect import emit as emit_prefect
+
+        return emit_prefect
     raise LookupError(f"target '{target}' is not available yet")
+
+
+def joiner(target: str) -> Callable[[str, list[Any]], str] | None:
+    """How a target writes its shared files (`Emitted.shared`) from every flow's entries."""
+    if target == "prefect":
+        from kflow.targets.prefect import join
+
+        return join
+    return None
 
 
 TARGETS = ("ir", "airflow", "prefect", "runner")
 
 
-def compile_paths(paths: list[str], target: str, out: str, check: bool = False) -> CompileResult:
+def compile_paths(
+    paths: list[str], target: str, out: str, check: bool = False, vendor_runtime: bool = False
+) -> CompileResult:
     """Compile every flow under `paths` for `target` into `out`.
 
     With `check`, nothing is written: files that would change are listed in `drifted` and the
-    unified diff is in `diff` (drift detection for CI, like `black --check`).
+    unified diff is in `diff` (drift detection for CI, like `black --check`). With
+    `vendor_runtime`, the runtime shim is written beside the flows (`kflow.targets.vendor`).
     """
     from kflow.compiler.lower import lower
 
     emit = emitter(target)
     result = CompileResult()
     outputs: dict[str, str] = {}
+    shared: dict[str, list[Any]] = {}
     for path in find_flow_files(paths):
         checked = check_file(path)
         result.files.append(path)
@@ -111,6 +128,8 @@ def compile_paths(paths: list[str], target: str, out: str, check: bool = False) 
             continue
         emitted = emit(lower(checked))
         result.diagnostics.extend(emitted.diagnostics)
+        # A flow compiled twice (or two flows with one path) adds one set of shared entries.
+        fresh = not any(relative in outputs for relative in emitted.files)
         for relative, text in emitted.files.items():
             if relative in outputs and outputs[relative] != text:
                 result.diagnostics.append(
@@ -123,6 +142,17 @@ def compile_paths(paths: list[str], target: str, out: str, check: bool = False) 
                 )
                 continue
             outputs[relative] = text
+        for relative, entries in emitted.shared.items() if fresh else ():
+            shared.setdefault(relative, []).extend(entries)
+    join = joiner(target)
+    for relative, entries in sorted(shared.items()):
+        # One file from every flow's entries (the target sorts them: byte-deterministic).
+        if join is not None and relative not in outputs:
+            outputs[relative] = join(relative, entries)
+    if vendor_runtime and outputs:
+        from kflow.targets.vendor import runtime_files
+
+        outputs.update(runtime_files())
     result.diagnostics.sort(key=Diagnostic.sort_key)
     root = Path(out)
     diffs: list[str] = []

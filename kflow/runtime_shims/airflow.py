@@ -27,6 +27,10 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 #: XCom key of a Kestra task run (`step.TaskRun.to_json()`).
 RECORD = "kestra"
+#: XCom key of the branch an If or Switch chose (`then`, `else`, `case:<key>`, `defaults`).
+CHOSEN_KEY = "kestra_branch"
+#: XCom key a Subflow's trigger sets when its `runIf` is false.
+SKIPPED_KEY = "kestra_skipped"
 START = "_kflow_start"
 END = "_kflow_end"
 
@@ -37,7 +41,8 @@ SKIPPED = "SKIPPED"
 class _Kestra(BaseOperator):
     """What every kflow operator knows: the flow's literal data and the Kestra task it runs."""
 
-    template_fields: Sequence[str] = ()
+    # Only the loop value a task of a mapped group receives: it is resolved, never Jinja-rendered.
+    template_fields: Sequence[str] = ("loop",)
     ui_color = "#c8b6ff"
 
     def __init__(
@@ -52,9 +57,11 @@ class _Kestra(BaseOperator):
         allow_warning: bool = False,
         loop: Any = None,
         loop_direct: bool = False,
+        branch: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.branch = None if branch is None else tuple(branch)
         self.flow = flow
         self.kestra_type = kestra_type
         self.properties = dict(properties or {})
@@ -64,6 +71,18 @@ class _Kestra(BaseOperator):
         self.allow_warning = allow_warning
         self.loop = loop
         self.loop_direct = loop_direct
+
+    def pre_execute(self, context: Any) -> None:
+        """Inside a loop iteration, a task of an If/Switch branch that was not chosen skips
+        itself: Airflow's branch skipping does not reach the tasks of a mapped task group."""
+        if self.branch is not None:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            branch_id, key = self.branch
+            ti = context["ti"]  # the If of the same iteration: the same map index
+            chosen = ti.xcom_pull(task_ids=branch_id, key=CHOSEN_KEY, map_indexes=ti.map_index)
+            if chosen != key:
+                raise AirflowSkipException(f"{branch_id} chose {chosen!r}, not {key!r}")
 
     def execution(self, context: Any, records: Mapping[str, list[Any]] | None = None) -> Any:
         """The shim's view of this DAG run, with the outputs of the tasks this one reads (or of
@@ -85,6 +104,12 @@ class _Kestra(BaseOperator):
         if self.loop is None or not self.loop_direct:
             return None, None
         return str(self.loop), None
+
+    def variables(self, run: Any) -> dict[str, Any]:
+        """The render context of this operator's Kestra task (a flowable's decision)."""
+        value, iteration = self.loop_value()
+        loop = None if self.loop is None else str(self.loop)
+        return dict(run.variables(self.task_id, self.kestra_type, value, iteration, loop=loop))
 
     def record(self, context: Any, run: Any) -> None:
         if self.loop is not None:
@@ -111,8 +136,12 @@ class KestraStart(_Kestra):
 class KestraTask(_Kestra):
     """One runnable Kestra task (Log, Return, an HTTP request, a script, …)."""
 
-    # A mapped task receives its loop value at run time; it is resolved, never Jinja-rendered.
-    template_fields: Sequence[str] = ("loop",)
+    _stop: Any = None
+
+    def on_kill(self) -> None:
+        """Airflow stops the task (timeout, mark failed): stop what it started (a process)."""
+        if self._stop is not None:
+            self._stop()
 
     def execute(self, context: Any) -> None:
         from kflow.runtime_shims.step import TaskRun
@@ -133,16 +162,26 @@ class KestraTask(_Kestra):
                 allow_failure=self.allow_failure,
                 allow_warning=self.allow_warning,
                 last_attempt=last,
+                loop=None if self.loop is None else str(self.loop),
+                on_start=self._keep_stop,
             )
         except BaseException as error:  # Airflow's timeout is a BaseException: record it
-            if type(error).__name__ == "AirflowTaskTimeout":
-                found = TaskRun(self.task_id, FAILED, {}, error=f"timed out: {error}")
-                found.attempts = ti.try_number
+            if type(error).__name__ != "AirflowTaskTimeout":
+                raise
+            found = TaskRun(self.task_id, FAILED, {}, error=f"timed out: {error}")
+            found.attempts = ti.try_number
+            if not (last and self.allow_failure):
                 self.record(context, found)
-            raise
+                raise
+            found.state = "WARNING"  # allowFailure, after the last attempt
+            self.record(context, found)
+            return
         self.record(context, found)
         if found.state == FAILED:
             raise AirflowException(found.error or "failed")
+
+    def _keep_stop(self, context: Any) -> None:
+        self._stop = context.stop
 
 
 class KestraBranch(_Kestra, BaseBranchOperator):
@@ -158,7 +197,7 @@ class KestraBranch(_Kestra, BaseBranchOperator):
         from kflow.runtime_shims.templating import TemplateError
 
         run = self.execution(context)
-        variables = run.variables(self.task_id, self.kestra_type, *self.loop_value())
+        variables = self.variables(run)
         found = TaskRun(self.task_id, "RUNNING", {})
         try:
             if self.run_if and not run.holds(self.run_if, variables):
@@ -184,6 +223,7 @@ class KestraBranch(_Kestra, BaseBranchOperator):
             self.record(context, found)
             raise AirflowException(found.error) from None
         self.record(context, found)
+        context["ti"].xcom_push(key=CHOSEN_KEY, value=chosen)
         return [*self.branches.get(chosen, ()), self.join]
 
 
@@ -196,7 +236,7 @@ class KestraValues(_Kestra):
         from kflow.runtime_shims.templating import TemplateError
 
         run = self.execution(context)
-        variables = run.variables(self.task_id, self.kestra_type, *self.loop_value())
+        variables = self.variables(run)
         found = TaskRun(self.task_id, "RUNNING", {})
         try:
             if self.run_if and not run.holds(self.run_if, variables):
@@ -213,6 +253,29 @@ class KestraValues(_Kestra):
         return list(values)
 
 
+class KestraGate(_Kestra):
+    """Where `errors` or `finally` start (`all_done` after the block they guard): goes on when a
+    task of the block failed (errors) or ran at all (finally), else is skipped, and the handlers
+    with it — a block that never started (a branch not taken) has neither."""
+
+    def __init__(self, *, kind: str, scope: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.scope = list(scope)
+
+    def execute(self, context: Any) -> None:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        ti = context["ti"]
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+        found = [s for key, s in states.items() if _kestra_id(key, self.scope) in self.scope]
+        wanted = ("failed",) if self.kind == "errors" else ("success", "failed")
+        if not any(state in wanted for state in found):
+            raise AirflowSkipException(
+                f"no task of the block {'failed' if self.kind == 'errors' else 'ran'}"
+            )
+
+
 class KestraEnd(_Kestra):
     """The end of the execution: its Kestra state and the flow's outputs; a FAILED execution
     fails the DAG run. Runs whatever happened before it (`all_done`)."""
@@ -226,12 +289,15 @@ class KestraEnd(_Kestra):
 
         ti = context["ti"]
         ids = list(_ids(self.tree))
+        if ti.xcom_pull(task_ids=START) is None:  # the inputs were refused: nothing ran
+            ti.xcom_push(key=RECORD, value={"state": FAILED, "outputs": {}, "error": "no start"})
+            raise AirflowFailException("the execution did not start: its inputs were refused")
         records = read_records(ti, ids)
         # A task that failed without recording its run (killed, out of memory, a subflow that
         # could not be triggered) still failed: `child.trigger` is part of the task `child`.
         states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
         for airflow_id, state in states.items():
-            task_id = airflow_id.split(".")[0]
+            task_id = _kestra_id(airflow_id, ids)
             if state == "failed" and task_id in ids and task_id not in records:
                 records[task_id] = [TaskRun(task_id, FAILED, {}, error="failed in Airflow")]
         state, _ = assemble(self.tree, records)
@@ -247,6 +313,15 @@ class KestraEnd(_Kestra):
         if result["state"] == FAILED:
             raise AirflowFailException(result.get("error") or "the execution FAILED")
         return result
+
+
+def _kestra_id(airflow_id: str, ids: list[str]) -> str:
+    """The Kestra task of an Airflow task id as `get_task_states` keys it: `child.trigger` is
+    part of `child`, and a mapped instance is `task_<map index>`."""
+    base = airflow_id.split(".")[0]
+    if base not in ids and "_" in base and base.rsplit("_", 1)[1].isdigit():
+        base = base.rsplit("_", 1)[0]
+    return base
 
 
 def _ids(tree: Mapping[str, Any]) -> Iterable[str]:
@@ -304,8 +379,11 @@ def _subflow_class() -> type:
             from kflow.runtime_shims.templating import TemplateError
 
             run = self.execution(context)
-            variables = run.variables(self.task_id, self.kestra_type, *self.loop_value())
+            variables = self.variables(run)
             try:
+                if self.run_if and not run.holds(self.run_if, variables):
+                    context["ti"].xcom_push(key=SKIPPED_KEY, value=True)
+                    return None  # runIf is false: no child run; the wait task records SKIPPED
                 self.conf = run.render_value(self.properties.get("inputs") or {}, variables)
             except TemplateError as error:
                 raise AirflowFailException(f"inputs: {run.masker(str(error))}") from None
@@ -340,12 +418,20 @@ class KestraSubflowWait(_Kestra):
     def execute(self, context: Any) -> None:
         import time
 
-        from kflow.runtime_shims.step import TaskRun
+        from kflow.runtime_shims.step import TaskRun, settle
 
         ti = context["ti"]
-        run_id = ti.xcom_pull(task_ids=self.trigger, key="trigger_run_id")
         found = TaskRun(self.task_id, "SUCCESS", {}, attempts=ti.try_number)
-        if not _flag(self.properties.get("wait"), True):
+        if ti.xcom_pull(task_ids=self.trigger, key=SKIPPED_KEY):
+            found.state = SKIPPED
+            self.record(context, found)
+            return
+        run = self.execution(context)
+        variables = self.variables(run)
+        wait = _flag(run.render_value(self.properties.get("wait"), variables), True)
+        transmit = _flag(run.render_value(self.properties.get("transmitFailed"), variables), True)
+        run_id = ti.xcom_pull(task_ids=self.trigger, key="trigger_run_id")
+        if not wait:
             found.outputs = {"state": "RUNNING", "outputs": {}}
             self.record(context, found)
             return
@@ -365,12 +451,14 @@ class KestraSubflowWait(_Kestra):
             "state": end["state"],
             "outputs": end.get("outputs") or {},
         }
-        transmit = _flag(self.properties.get("transmitFailed"), True)
         if transmit and end["state"] in (FAILED, "KILLED"):
             found.state = FAILED
             found.error = f"subflow execution {started.get('id')} ended {end['state']}"
         elif transmit and end["state"] == "WARNING":
             found.state = "WARNING"
+        last = ti.try_number > self.retries
+        if last or found.state != FAILED:
+            found.state = settle(found.state, self.allow_failure, self.allow_warning)
         self.record(context, found)
         if found.state == FAILED:
             raise AirflowException(found.error)

@@ -190,8 +190,10 @@ class Execution:
         iteration: int | None = None,
         run_id: str | None = None,
         attempts: int = 0,
+        loop: str | None = None,
     ) -> dict[str, Any]:
-        """The render context of one task run (`taskrun.value` set inside a loop)."""
+        """The render context of one task run: `taskrun.value` set for a loop's direct child;
+        below a flowable inside a loop (`loop` without `value`), `parent.taskrun.value`."""
         taskrun: dict[str, Any] = {"id": run_id or new_id(), "attemptsCount": attempts}
         if value is not None:
             taskrun["value"] = value
@@ -199,8 +201,8 @@ class Execution:
         variables = dict(self.base)
         variables["task"] = {"id": task_id, "type": task_type}
         variables["taskrun"] = taskrun
-        if value is not None:
-            variables["parent"] = {"taskrun": {"value": value}}
+        if loop is not None and value is None:
+            variables["parent"] = {"taskrun": {"value": loop}}
             variables["parents"] = [variables["parent"]]
         return variables
 
@@ -246,10 +248,14 @@ class Execution:
         allow_failure: bool = False,
         allow_warning: bool = False,
         last_attempt: bool = True,
+        timeout: str | None = None,
+        loop: str | None = None,
+        on_start: Callable[[TaskContext], None] | None = None,
     ) -> TaskRun:
-        """Run one runnable task; with `last_attempt=False` a failure stays FAILED (to retry)."""
+        """Run one runnable task; with `last_attempt=False` a failure stays FAILED (to retry);
+        with `timeout` (ISO-8601) it is stopped and FAILED after that long, as in the runner."""
         run_id = new_id()
-        variables = self.variables(task_id, task_type, value, iteration, run_id, attempt - 1)
+        variables = self.variables(task_id, task_type, value, iteration, run_id, attempt - 1, loop)
         record = TaskRun(task_id, SUCCESS, {}, run_id, value, iteration, attempt)
         try:
             if run_if and not self.holds(run_if, variables):
@@ -258,7 +264,9 @@ class Execution:
         except TemplateError as error:
             return self._failed(record, f"runIf: {error}")
         context = self.task_context(task_id, task_type, run_id, variables)
-        state, outputs, message = invoke(task_type, context, dict(properties))
+        if on_start is not None:  # the target keeps a way to stop the task (`context.stop`)
+            on_start(context)
+        state, outputs, message = invoke(task_type, context, dict(properties), timeout)
         record.state, record.outputs = state, outputs or {}
         if message is not None:
             self.log("ERROR" if state == FAILED else "WARN", message)
@@ -396,11 +404,6 @@ def settle(state: str, allow_failure: bool, allow_warning: bool) -> str:
     return state
 
 
-def final_state(states: Iterable[str | None]) -> str:
-    """An execution's state from its task runs' states (SKIPPED counts as success)."""
-    return worst(states)
-
-
 # -- a whole execution from its task runs --------------------------------------------------------
 
 #: The flowable that turns its children's failure into a WARNING.
@@ -443,15 +446,25 @@ def assemble(
     one per runnable task run and per flowable decision (If, Switch, ForEach). A flowable's state
     is its children's worst, as in the runner; a task with no run was never created."""
     runs: list[TaskRun] = []
+    every = object()  # no loop value to match: the runs of every iteration
 
-    def visit(node: Mapping[str, Any]) -> list[str]:
-        own = list(records.get(node["id"], ()))
+    def visit(node: Mapping[str, Any], loop: Any = every) -> list[str]:
+        own = [r for r in records.get(node["id"], ()) if loop is every or r.loop == loop]
         branches = node.get("branches")
         if not branches:
             runs.extend(own)
             return [run.state for run in own]
+        if len(own) > 1:  # a flowable inside a loop: one run per iteration, with its children
+            return [s for run in own for s in flowable(node, branches, [run], run.loop)]
+        return flowable(node, branches, own, loop)
+
+    def flowable(
+        node: Mapping[str, Any], branches: Mapping[str, Any], own: list[TaskRun], loop: Any
+    ) -> list[str]:
         index = len(runs)
-        children = [s for branch in branches.values() for child in branch for s in visit(child)]
+        children = [
+            s for branch in branches.values() for child in branch for s in visit(child, loop)
+        ]
         if not own and not children:
             return []
         run = own[0] if own else TaskRun(node["id"], SUCCESS, {})

@@ -57,6 +57,12 @@ PARAM_TYPES = {
 }
 
 
+RESERVED = (
+    *("dag", "start", "end", "loop", "pendulum", "timedelta", "float", "FLOW", "TREE"),
+    *("DAG", "Param", "TaskGroup", "task_group", "EmptyOperator"),
+)
+
+
 def dag_id(flow: ir.Flow) -> str:
     """The DAG id of a flow: `namespace__id` (both are made of `[A-Za-z0-9._-]`)."""
     return f"{flow.namespace}__{flow.id}"
@@ -89,6 +95,9 @@ class _Where:
     loop_parent: str | None = None  # the id of the ForEach whose direct child this is
     retry: ir.Retry | None = None
     max_active: int = 0  # a ForEach's concurrency limit, on each task of its iterations
+    # Inside a loop: the If/Switch and branch key this task belongs to (the task skips itself
+    # when another branch was chosen; see `KestraTask.pre_execute`).
+    branch: tuple[str, str] | None = None
 
 
 class _Writer:
@@ -97,7 +106,8 @@ class _Writer:
         self.lines: list[str] = []
         self.diagnostics: list[Diagnostic] = []
         self.names: dict[str, str] = {}
-        self.taken: set[str] = {"dag", "pendulum", "timedelta", "FLOW", "TREE", "Param"}
+        # Every name the generated module binds or calls, so that no task variable shadows one.
+        self.taken: set[str] = set(RESERVED)
         self.imports: set[str] = {"KestraEnd", "KestraStart"}
         self.sdk: set[str] = {"DAG"}
         self.uses_empty = False
@@ -204,6 +214,14 @@ class _Writer:
         ]
         if task.reads.outputs:
             args.append(f"reads={literal(list(task.reads.outputs))}")
+        if task.run_if:
+            args.append(f"run_if={literal(list(task.run_if))}")
+        if where.loop is not None:
+            args.append(f"loop={where.loop}")
+            if where.loop_parent is not None:
+                args.append("loop_direct=True")
+            if where.branch is not None:
+                args.append(f"branch={literal(list(where.branch))}")
         args.append(f"trigger_dag_id={child}")
         self.line(where.indent, f"{trigger} = KestraSubflow({', '.join(args)})")
         self.edge(where.indent, after, trigger)
@@ -245,6 +263,8 @@ class _Writer:
         args += self.retry_args(task, task.retry or where.retry)
         if where.max_active > 0:
             args.append(f"max_active_tis_per_dagrun={where.max_active}")
+        if where.branch is not None and where.loop is not None:
+            args.append(f"branch={literal(list(where.branch))}")
         if task.timeout:
             seconds = self.seconds(task, task.timeout, "timeout")
             if seconds is not None:
@@ -318,6 +338,10 @@ class _Writer:
             self.warn(task, f"'warningOnRetry' of '{task.id}' is not kept on Airflow")
         return args
 
+    def no_timeout(self, task: ir.Task) -> None:
+        if task.timeout:
+            self.warn(task, f"the timeout of the flowable '{task.id}' is not kept on Airflow")
+
     def no_run_if(self, task: ir.Task) -> None:
         if task.run_if:
             self.error(
@@ -330,12 +354,18 @@ class _Writer:
     def group(self, task: ir.Task, after: list[str], where: _Where) -> list[str]:
         """Parallel, Sequential, Dag: a TaskGroup; the children's edges say how they run."""
         self.no_run_if(task)
+        self.no_timeout(task)
         self.sdk.add("TaskGroup")
         self.line(
             where.indent, f"with TaskGroup(group_id={literal(task.id)}, prefix_group_id=False):"
         )
         inner = _Where(
-            where.indent + 1, where.loop, None, task.retry or where.retry, where.max_active
+            where.indent + 1,
+            where.loop,
+            None,
+            task.retry or where.retry,
+            where.max_active,
+            where.branch,
         )
         start = len(self.lines)
         first_node = len(self.nodes)
@@ -344,13 +374,13 @@ class _Writer:
         if task.type in SEQUENTIAL:
             tails = self.sequence(children, after, inner)
         elif task.type in PARALLEL:
-            if int(task.properties.get("concurrent", 0) or 0) > 0:
+            if self.limit(task) > 0:
                 self.warn(task, f"the 'concurrent' limit of '{task.id}' is not kept on Airflow")
             for child in children:
                 tails += self.sequence([child], after, inner)
         else:
             tails_of: dict[str, list[str]] = {}
-            for child in children:
+            for child in _dependency_order(children):
                 ups = [t for dep in child.depends_on for t in tails_of.get(dep, [])]
                 tails_of[child.id] = self.sequence(
                     [child], ups if child.depends_on else after, inner
@@ -377,46 +407,52 @@ class _Writer:
             )
             return tails
         handlers = _Where(where.indent, None, None, where.retry)
-        ends = self.handlers(task.id, scope, errors, finally_, handlers)
+        guarded = [t for b in task.branches if b.name not in ("errors", "finally") for t in b.tasks]
+        ends = self.handlers(task.id, scope, guarded, errors, finally_, handlers)
         return [*tails, *ends] if finally_ else tails
 
     def handlers(
         self,
         prefix: str,
         scope: list[str],
+        guarded: Sequence[ir.Task],
         errors: Sequence[ir.Task],
         finally_: Sequence[ir.Task],
         where: _Where,
     ) -> list[str]:
-        """`errors` run when a task of `scope` failed; `finally` runs after all of them."""
-        self.uses_empty = self.uses_empty or bool(errors or finally_)
+        """`errors` run when a task of the block (`guarded`, whose operators are `scope`)
+        failed; `finally` when the block ran at all. Each starts at a `KestraGate` that waits
+        for the whole block (`all_done`) and skips the handlers otherwise."""
         tails: list[str] = []
+        ids = [t.id for task in guarded for t in task.walk() if not t.disabled]
         first_error = len(self.nodes)
         if errors:
-            task_id = f"{prefix}.errors" if prefix else ERRORS_GATE
-            gate = self.name(task_id)
-            self.line(
-                where.indent,
-                f"{gate} = EmptyOperator(task_id={literal(task_id)}, trigger_rule='one_failed')",
-            )
+            gate = self.gate(f"{prefix}.errors" if prefix else ERRORS_GATE, "errors", ids, where)
             self.edge(where.indent, scope, gate)
-            self.node(gate, where)
             tails = self.sequence(errors, [gate], where)
         if finally_:
-            task_id = f"{prefix}.finally" if prefix else FINALLY_GATE
-            gate = self.name(task_id)
-            self.line(
-                where.indent,
-                f"{gate} = EmptyOperator(task_id={literal(task_id)}, trigger_rule='all_done')",
-            )
-            self.edge(where.indent, [*scope, *self.nodes[first_error:]], gate)
-            self.node(gate, where)
+            ids += [t.id for task in errors for t in task.walk() if not t.disabled]
+            upstream = [*scope, *self.nodes[first_error:]]
+            gate = self.gate(f"{prefix}.finally" if prefix else FINALLY_GATE, "finally", ids, where)
+            self.edge(where.indent, upstream, gate)
             tails = self.sequence(finally_, [gate], where)
         return tails
+
+    def gate(self, task_id: str, kind: str, ids: list[str], where: _Where) -> str:
+        self.imports.add("KestraGate")
+        var = self.name(task_id)
+        self.line(
+            where.indent,
+            f"{var} = KestraGate(task_id={literal(task_id)}, flow=FLOW, kind={literal(kind)}, "
+            f"scope={literal(ids)}, trigger_rule='all_done')",
+        )
+        self.node(var, where)
+        return var
 
     def branching(self, task: ir.Task, after: list[str], where: _Where) -> list[str]:
         """If and Switch: a branch operator, the branches, and a join that skipped branches
         do not fail (`none_failed_min_one_success`)."""
+        self.no_timeout(task)
         join_id = f"{task.id}.join"
         heads: dict[str, list[str]] = {}
         for branch in task.branches:
@@ -424,15 +460,23 @@ class _Writer:
                 continue
             key = f"case:{branch.key}" if branch.name == "cases" else branch.name
             first = next((t for t in branch.tasks if not t.disabled), None)
-            heads[key] = [first.id] if first is not None else []
+            heads[key] = [] if first is None else [_head(first)]
         first_node = len(self.nodes)
         var = self.operator(
             "KestraBranch", task, after, where, branches=literal(heads), join=literal(join_id)
         )
-        inner = _Where(where.indent, where.loop, None, task.retry or where.retry, where.max_active)
         ends = [var]
         for branch in task.branches:
             if branch.name not in ("errors", "finally"):
+                key = f"case:{branch.key}" if branch.name == "cases" else branch.name
+                inner = _Where(
+                    where.indent,
+                    where.loop,
+                    None,
+                    task.retry or where.retry,
+                    where.max_active,
+                    (task.id, key),
+                )
                 ends += [t for t in self.sequence(branch.tasks, [var], inner) if t not in ends]
         join = self.join(join_id, ends, where)
         return self.finish_block(task, [join], where, self.nodes[first_node:])
@@ -448,6 +492,7 @@ class _Writer:
             )
             return after
         self.sdk.add("task_group")
+        self.no_timeout(task)
         first_node = len(self.nodes)
         var = self.operator("KestraValues", task, after, where)
         group_id = f"{task.id}__iteration"
@@ -492,12 +537,12 @@ class _Writer:
             default = ir.thaw(spec.default)
             templated = isinstance(default, str) and "{{" in default
             args: list[str] = []
+            nullable = not spec.required or templated or default is None
             if default is not None and not templated:
                 args.append(literal(default))
             elif not spec.required or templated:
                 args.append("None")
             if kind is not None:
-                nullable = not spec.required or templated or default is None
                 types = [kind, "null"] if nullable and args else kind
                 args.append(f"type={literal(types)}")
             if spec.description:
@@ -507,13 +552,14 @@ class _Writer:
             values = extra.get("values")
             if isinstance(values, list) and spec.type.upper() in ("SELECT", "ENUM"):
                 allowed = [str(v) for v in values]
-                args.append(f"enum={literal([*allowed, None] if 'None' in args else allowed)}")
+                args.append(f"enum={literal([*allowed, None] if nullable else allowed)}")
             if kind in ("integer", "number"):
                 for key, name in (("min", "minimum"), ("max", "maximum")):
                     if isinstance(extra.get(key), (int, float)):
                         args.append(f"{name}={literal(extra[key])}")
             if kind == "string" and isinstance(extra.get("validator"), str):
-                args.append(f"pattern={literal(extra['validator'])}")
+                # Kestra matches the whole value; JSON schema's `pattern` searches in it.
+                args.append(f"pattern={literal('^(?:' + extra['validator'] + ')$')}")
             out.append(f"{literal(spec.id)}: Param({', '.join(args)})")
         return out
 
@@ -523,9 +569,8 @@ class _Writer:
         flow = self.flow
         body_start = len(self.lines)
         self.line(1, f"start = KestraStart(task_id={literal(START)}, flow=FLOW)")
-        self.taken.add("start")
         self.sequence(flow.tasks, ["start"], _Where(1, None, None, self.flow_retry()))
-        self.handlers("", list(self.nodes), flow.errors, flow.finally_, _Where(1))
+        self.handlers("", list(self.nodes), flow.tasks, flow.errors, flow.finally_, _Where(1))
         self.line(
             1,
             f"end = KestraEnd(task_id={literal(END)}, flow=FLOW, tree=TREE, "
@@ -560,7 +605,20 @@ class _Writer:
             "schedule=None",
             f"start_date={START_DATE}",
             "catchup=False",
+            # A task retries only as its flow says, whatever the deployment's default.
+            "default_args={'retries': 0}",
         ]
+        for trigger in flow.triggers:
+            if not trigger.disabled:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "KF402",
+                        f"trigger '{trigger.id}' is not compiled for Airflow yet: the DAG has "
+                        "no schedule and runs when triggered",
+                        trigger.span,
+                        "trigger the DAG from Airflow (UI, REST API, an upstream DAG) meanwhile",
+                    )
+                )
         if flow.description:
             first = flow.description.strip().splitlines()[0] if flow.description.strip() else ""
             dag_args.append(f"description={literal(first)}")
@@ -600,3 +658,24 @@ def emit(flow: ir.Flow) -> Emitted:
     text = black.format_str(source, mode=black.Mode(line_length=100))
     emitted.files[flow_path(flow, ".py")] = text
     return emitted
+
+
+def _head(task: ir.Task) -> str:
+    """The Airflow id a branch operator follows to start `task` (a group id is expanded to its
+    first tasks by Airflow)."""
+    return f"{task.id}.trigger" if task.type == CORE + "Subflow" else task.id
+
+
+def _dependency_order(children: Sequence[ir.Task]) -> list[ir.Task]:
+    """A Dag's children with every task after those it depends on (document order otherwise);
+    the checker has already refused cycles and unknown ids."""
+    done: set[str] = set()
+    ordered: list[ir.Task] = []
+    waiting = list(children)
+    while waiting:
+        ready = [c for c in waiting if all(d in done for d in c.depends_on)] or waiting[:1]
+        for child in ready:
+            waiting.remove(child)
+            ordered.append(child)
+            done.add(child.id)
+    return ordered

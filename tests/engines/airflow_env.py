@@ -108,15 +108,16 @@ def ensure_venv(env_dir: Path = ENV_DIR, repo: Path = REPO) -> tuple[Path, float
 
 
 def ensure_engine_venv(
-    env_dir: Path, specs: Sequence[str], repo: Path = REPO, *, label: str
+    env_dir: Path, specs: Sequence[str], repo: Path = REPO, *, label: str, kflow: bool = True
 ) -> tuple[Path, float | None]:
-    """Create (or reuse) a virtual environment with `specs` and kflow (editable) resolved together.
+    """Create (or reuse) a virtual environment with `specs` and kflow (editable) resolved together
+    (without kflow when `kflow` is false: an engine as a user's workers have it).
 
     Returns its python and the install time in seconds (None: an environment with the same stamp
     was reused). `label` names the engine in error messages.
     """
     stamp = env_dir / STAMP_NAME
-    want = stamp_text(repo, specs)
+    want = stamp_text(repo, specs) + ("" if kflow else "without kflow\n")
     with _file_lock(env_dir.parent / f"{env_dir.name}.lock"):
         python = venv_python(env_dir)
         if python.exists() and stamp.exists() and stamp.read_text() == want:
@@ -137,8 +138,7 @@ def ensure_engine_venv(
                     python,
                     "--compile-bytecode",
                     *specs,
-                    "-e",
-                    repo,
+                    *(["-e", repo] if kflow else []),
                 ],
             ),
             ("check installed requirements", [*uv, "pip", "check", "--python", python]),
@@ -378,9 +378,17 @@ class AirflowEnv:
         self._calls = 0
 
     @classmethod
-    def create(cls, home: Path, env_dir: Path = ENV_DIR, repo: Path = REPO) -> AirflowEnv:
-        """Ensure the virtual environment, then `airflow db migrate` a fresh home."""
-        _, install_seconds = ensure_venv(env_dir, repo)
+    def create(
+        cls, home: Path, env_dir: Path = ENV_DIR, repo: Path = REPO, kflow: bool = True
+    ) -> AirflowEnv:
+        """Ensure the virtual environment (with kflow installed, or not), then `airflow db
+        migrate` a fresh home."""
+        if kflow:
+            _, install_seconds = ensure_venv(env_dir, repo)
+        else:
+            _, install_seconds = ensure_engine_venv(
+                env_dir, [AIRFLOW_SPEC], repo, label="Airflow", kflow=False
+            )
         env = cls(env_dir, home)
         if install_seconds is not None:
             env.timings["install"] = install_seconds

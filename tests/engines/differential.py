@@ -79,7 +79,8 @@ def runner_report(
     return report
 
 
-_ID = re.compile(r"\b[0-9A-Za-z]{22}\b")  # kflow's execution and task run ids
+# kflow's execution and task run ids, and Prefect's flow run ids (a Prefect execution's id)
+_ID = re.compile(r"\b[0-9A-Za-z]{22}\b|\b[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\b")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
 
 

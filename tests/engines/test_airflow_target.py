@@ -17,7 +17,7 @@ from kflow.targets.airflow import dag_id
 from kflow.targets.airflow_local import report_from_xcoms
 
 from .airflow_env import AirflowEnv, DagRunResult
-from .differential import Case, cases, normalize, runner_report
+from .differential import REPO, Case, cases, normalize, runner_report
 
 pytestmark = pytest.mark.airflow
 
@@ -69,3 +69,31 @@ def test_same_result_as_the_runner(
     assert normalize(on_airflow) == normalize(on_runner)
     # Airflow's own verdict agrees: a FAILED execution is a failed DAG run.
     assert run.state == ("failed" if on_runner["state"] == "FAILED" else "success")
+
+
+VENDORED = ["foreach-loop", "if-switch"]
+
+
+def test_vendored_runtime_runs_where_kflow_is_not_installed(
+    tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kflow compile --vendor-runtime`: an Airflow with nothing else installed runs the DAGs."""
+    bare = AirflowEnv.create(
+        tmp_path_factory.mktemp("airflow-bare-home"),
+        env_dir=REPO / ".engines" / "airflow-3.3.2-without-kflow",
+        kflow=False,
+    )
+    probe = bare.run([bare.python, "-c", "import kflow"], check=False)
+    assert probe.returncode != 0, "kflow must not be installed in this environment"
+    out = tmp_path_factory.mktemp("vendored")
+    chosen = [case for case in CASES if case.name in VENDORED]
+    result = compile_paths([str(c.path) for c in chosen], "airflow", str(out), vendor_runtime=True)
+    assert result.ok and (out / "kflow" / "runtime_shims" / "airflow.py").is_file()
+    bare.extra_env["KFLOW_HOME"] = str(tmp_path_factory.mktemp("kflow-home-bare"))
+    runs = bare.run_dags(out, [dag_id(case.flow) for case in chosen])
+    for case in chosen:
+        run = runs[dag_id(case.flow)]
+        assert run.error is None, run.error
+        state_dir = tmp_path_factory.mktemp("runner")
+        expected = normalize(runner_report(capsys, case.path, state_dir, {}))
+        assert normalize(report_from_xcoms(case.flow, run.xcoms)) == expected

@@ -45,7 +45,26 @@ TEXT = st.lists(
 ).map("".join)
 # Ids are checked by the compiler (KF2xx): what passes may still be a Python keyword or builtin.
 IDS = st.one_of(
-    st.sampled_from(["class", "import", "None", "dag", "FLOW", "end", "start", "KestraTask", "_"]),
+    st.sampled_from(
+        [
+            "class",
+            "import",
+            "None",
+            "dag",
+            "FLOW",
+            "end",
+            "start",
+            "KestraTask",
+            "loop",
+            "EmptyOperator",
+            "TaskGroup",
+            "task_group",
+            "DAG",
+            "float",
+            "Param",
+            "pendulum",
+        ]
+    ),
     st.text(string.ascii_letters + string.digits + "_-", min_size=1, max_size=12),
 ).filter(lambda s: s[0].isalnum())
 
@@ -60,6 +79,7 @@ CALLS = {
     "KestraBranch",
     "KestraValues",
     "KestraEnd",
+    "KestraGate",
     "timedelta",
     "float",
     "pendulum.datetime",

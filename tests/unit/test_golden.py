@@ -19,15 +19,16 @@ from kflow.compiler.diagnostics import render_text
 from kflow.compiler.lower import lower
 from kflow.targets import airflow as airflow_target
 from kflow.targets import ir as ir_target
+from kflow.targets import prefect as prefect_target
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(p.parent for p in (ROOT / "golden").glob("*/flow.yml"))
 
 
 def compile_case(flow: Path) -> dict[str, str]:
-    """Every expected file of a case: `ir.json` and one file per target (`airflow.py`, or
-    `airflow.diagnostics.txt` when the target refuses the flow), or `diagnostics.txt` for a
-    flow with errors."""
+    """Every expected file of a case: `ir.json` and one file per target (`airflow.py`;
+    `prefect.py` and its `prefect.yaml.txt`; `<target>.diagnostics.txt` when the target refuses
+    the flow or approximates it), or `diagnostics.txt` for a flow with errors."""
     checked = check_file(str(flow))
     relative = flow.relative_to(ROOT).as_posix()
     sources = {str(flow): checked.document.source}
@@ -42,6 +43,15 @@ def compile_case(flow: Path) -> dict[str, str]:
     if emitted.diagnostics:
         text = render_text(emitted.diagnostics, sources).replace(str(flow), relative)
         produced["airflow.diagnostics.txt"] = text
+    emitted = prefect_target.emit(lowered)
+    for text in emitted.files.values():
+        produced["prefect.py"] = text
+    for name, entries in emitted.shared.items():
+        # `.txt`: a YAML file here would be taken for a flow by `kflow compile golden/`.
+        produced[f"{name}.txt"] = prefect_target.join(name, entries)
+    if emitted.diagnostics:
+        text = render_text(emitted.diagnostics, sources).replace(str(flow), relative)
+        produced["prefect.diagnostics.txt"] = text
     return produced
 
 

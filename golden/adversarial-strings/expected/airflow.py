@@ -43,6 +43,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
     description='""" \'\'\' \\"quotes\\" and a backslash \\ then',
     doc_md='""" \'\'\' \\"quotes\\" and a backslash \\ then\nimport os; os.system("echo pwned")  # a comment\n{{ not a template here }} {% neither %}\n',
     tags=["owner\"); import os; (\":x'''y"],

@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, TaskGroup
-from airflow.providers.standard.operators.empty import EmptyOperator
 
-from kflow.runtime_shims.airflow import KestraEnd, KestraStart, KestraTask
+from kflow.runtime_shims.airflow import KestraEnd, KestraGate, KestraStart, KestraTask
 
 FLOW = {
     "namespace": "kflow.golden",
@@ -40,6 +39,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
 ) as dag:
     start = KestraStart(task_id="_kflow_start", flow=FLOW)
     tolerated = KestraTask(
@@ -63,7 +63,9 @@ with DAG(
             execution_timeout=timedelta(seconds=60),
         )
         tolerated >> boom
-    guarded_errors = EmptyOperator(task_id="guarded.errors", trigger_rule="one_failed")
+    guarded_errors = KestraGate(
+        task_id="guarded.errors", flow=FLOW, kind="errors", scope=["boom"], trigger_rule="all_done"
+    )
     boom >> guarded_errors
     local_handler = KestraTask(
         task_id="local-handler",
@@ -73,7 +75,13 @@ with DAG(
         reads=["boom"],
     )
     guarded_errors >> local_handler
-    kflow_errors = EmptyOperator(task_id="_kflow_errors", trigger_rule="one_failed")
+    kflow_errors = KestraGate(
+        task_id="_kflow_errors",
+        flow=FLOW,
+        kind="errors",
+        scope=["tolerated", "guarded", "boom", "local-handler"],
+        trigger_rule="all_done",
+    )
     [tolerated, boom, guarded_errors, local_handler] >> kflow_errors
     flow_handler = KestraTask(
         task_id="flow-handler",
@@ -82,7 +90,13 @@ with DAG(
         properties={"level": "ERROR", "message": "flow failed"},
     )
     kflow_errors >> flow_handler
-    kflow_finally = EmptyOperator(task_id="_kflow_finally", trigger_rule="all_done")
+    kflow_finally = KestraGate(
+        task_id="_kflow_finally",
+        flow=FLOW,
+        kind="finally",
+        scope=["tolerated", "guarded", "boom", "local-handler", "flow-handler"],
+        trigger_rule="all_done",
+    )
     [tolerated, boom, guarded_errors, local_handler, kflow_errors, flow_handler] >> kflow_finally
     always = KestraTask(
         task_id="always",

@@ -40,6 +40,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
 ) as dag:
     start = KestraStart(task_id="_kflow_start", flow=FLOW)
     each = KestraValues(

@@ -67,6 +67,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
     params={
         "mode": Param("fast", type="string", enum=["fast", "slow", "other"]),
         "flag": Param(True, type="boolean"),

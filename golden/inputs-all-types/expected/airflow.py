@@ -127,8 +127,9 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
     params={
-        "text": Param("hello", type="string", pattern="^[a-z]+$"),
+        "text": Param("hello", type="string", pattern="^(?:^[a-z]+$)$"),
         "count": Param(3, type="integer", minimum=1, maximum=10),
         "ratio": Param(0.5, type="number"),
         "enabled": Param(False, type="boolean"),

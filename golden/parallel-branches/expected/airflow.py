@@ -48,6 +48,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
     description="Parallel branches with a sequential chain inside, joined by a final task.",
     doc_md="Parallel branches with a sequential chain inside, joined by a final task.",
     tags=["team:data"],

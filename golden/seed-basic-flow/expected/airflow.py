@@ -30,6 +30,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
     description="Example workflow",
     doc_md="Example workflow",
 ) as dag:

@@ -46,6 +46,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
     params={
         "filename": Param("data.csv", type="string"),
         "process_date": Param(None, type=["string", "null"]),

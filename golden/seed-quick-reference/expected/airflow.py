@@ -27,6 +27,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    default_args={"retries": 0},
     description="Flow description",
     doc_md="Flow description",
 ) as dag:

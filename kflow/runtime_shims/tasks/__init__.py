@@ -35,6 +35,7 @@ _IMPLEMENTATIONS: dict[str, str] = {
     f"{_CORE}.execution.Labels": "core:labels",
     f"{_CORE}.execution.Resume": "core:resume",
     f"{_CORE}.flow.Sleep": "core:sleep",
+    f"{_CORE}.flow.Pause": "core:pause",  # with a duration, on a target (the runner's: flowables)
     f"{_CORE}.condition.Expression": "core:expression",
     f"{_CORE}.trigger.Toggle": "core:toggle",
     f"{_CORE}.kv.Set": "kv:kv_set",

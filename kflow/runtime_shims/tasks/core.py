@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from kflow.runtime_shims.context import TaskContext, TaskFailure
+from kflow.runtime_shims.context import TaskContext, TaskFailure, TaskWarning
 from kflow.runtime_shims.durations import DurationError, parse_duration
 from kflow.runtime_shims.tasks._common import (
     as_text,
@@ -138,6 +138,19 @@ def sleep(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
         raise failure(ctx, f"duration {duration!r} is negative")
     if not ctx.sleep(seconds):
         raise failure(ctx, "cancelled while sleeping")
+    return {}
+
+
+def pause(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
+    """flow.Pause with a `pauseDuration` (or `delay`), as a target runs it: wait, then end as
+    `behavior` says (RESUME, WARN, FAIL, CANCEL). The runner's own Pause is in `flowables`."""
+    duration = text(ctx, props, "pauseDuration") or required_text(ctx, props, "delay")
+    sleep(ctx, {"duration": duration})
+    behavior = (text(ctx, props, "behavior") or "RESUME").upper()
+    if behavior == "WARN":
+        raise TaskWarning(f"paused for {duration}; behavior WARN")
+    if behavior in ("FAIL", "CANCEL"):
+        raise failure(ctx, f"paused for {duration}; behavior {behavior}")
     return {}
 
 

@@ -1,0 +1,43 @@
+"""seed-triggers: compiled by kflow from Kestra flow dev.seed-triggers.
+
+Generated code: edit the flow and compile again (`kflow compile --target prefect`).
+"""
+
+from typing import Any
+
+from prefect import flow, task
+
+from kflow.runtime_shims import prefect as kestra
+
+FLOW = {
+    "namespace": "dev",
+    "id": "seed-triggers",
+    "inputs": [],
+    "variables": {},
+    "outputs": [],
+    "labels": {},
+}
+TREE = {
+    "tasks": [{"id": "hello", "type": "io.kestra.plugin.core.log.Log"}],
+    "errors": [],
+    "finally": [],
+}
+
+
+@task(name="hello")
+def hello(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+    return kestra.run_task(
+        FLOW,
+        execution,
+        outputs,
+        "hello",
+        "io.kestra.plugin.core.log.Log",
+        {"message": "Triggered by {{ trigger.date ?? execution.startDate }}"},
+    )
+
+
+@flow(name="seed-triggers")
+def seed_triggers() -> Any:
+    with kestra.execution(FLOW, TREE, {}) as run:
+        run.add(hello(run.execution, run.outputs(), return_state=True))
+    return run.end()
