@@ -215,6 +215,7 @@ def _run_on_engine(
     from kflow.runtime_shims.execution import OK_STATES
     from kflow.runtime_shims.inputs import InputError
     from kflow.targets import airflow_local, prefect_local
+    from kflow.targets.local import EngineError
 
     if args.state_dir:
         os.environ["KFLOW_HOME"] = args.state_dir
@@ -224,7 +225,7 @@ def _run_on_engine(
             found = prefect_local.run(loaded.flow, inputs, flows)
         else:
             found = airflow_local.run(loaded.flow, inputs, flows)
-    except (airflow_local.EngineError, prefect_local.EngineError, InputError) as error:
+    except (EngineError, InputError) as error:
         sys.stderr.write(f"kflow run --engine {args.engine}: {error}\n")
         return EXIT_FAILED
     if args.output == "json":

@@ -13,16 +13,14 @@ Constructs Airflow cannot express are KF401 errors; approximations are KF402 war
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from kflow.compiler import ir
 from kflow.compiler.diagnostics import Diagnostic
 from kflow.targets import Emitted
 from kflow.targets.ir import flow_path
+from kflow.targets.pysource import Identifiers, literal
 
 CORE = "io.kestra.plugin.core.flow."
 PARALLEL = {CORE + "Parallel"}
@@ -68,24 +66,6 @@ def dag_id(flow: ir.Flow) -> str:
     return f"{flow.namespace}__{flow.id}"
 
 
-def literal(value: Any) -> str:
-    """Plain data (from the IR) as Python source: only literals, never code."""
-    if isinstance(value, ir.Obj):
-        value = ir.thaw(value)
-    if isinstance(value, dict):
-        items = ", ".join(f"{literal(str(k))}: {literal(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if value is None or isinstance(value, (bool, int, str)):
-        return repr(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return f"float({str(value)!r})"
-        return repr(value)
-    return repr(str(value))
-
-
 @dataclass(frozen=True)
 class _Where:
     """Where a task is emitted: its indentation, the loop it is in, the retry it inherits."""
@@ -105,9 +85,7 @@ class _Writer:
         self.flow = flow
         self.lines: list[str] = []
         self.diagnostics: list[Diagnostic] = []
-        self.names: dict[str, str] = {}
-        # Every name the generated module binds or calls, so that no task variable shadows one.
-        self.taken: set[str] = set(RESERVED)
+        self.names = Identifiers(RESERVED, avoid="Kestra")
         self.imports: set[str] = {"KestraEnd", "KestraStart"}
         self.sdk: set[str] = {"DAG"}
         self.uses_empty = False
@@ -119,20 +97,8 @@ class _Writer:
     # -- names -----------------------------------------------------------------------------------
 
     def name(self, airflow_id: str) -> str:
-        """The Python variable of an Airflow task or group id (`[A-Za-z0-9_]`, unique)."""
-        found = self.names.get(airflow_id)
-        if found is not None:
-            return found
-        base = re.sub(r"\W", "_", airflow_id, flags=re.ASCII).strip("_") or "task"
-        if base[0].isdigit() or keyword.iskeyword(base) or base.startswith("Kestra"):
-            base = f"t_{base}"
-        found, n = base, 1
-        while found in self.taken:
-            n += 1
-            found = f"{base}_{n}"
-        self.taken.add(found)
-        self.names[airflow_id] = found
-        return found
+        """The Python variable of an Airflow task or group id."""
+        return self.names.name(airflow_id)
 
     def line(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)

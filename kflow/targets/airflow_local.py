@@ -11,7 +11,6 @@ Airflow's environment; everything else imports no Airflow module.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -22,13 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from kflow.compiler import ir
+from kflow.targets.local import EngineError, emitted_or_fail, require
 
 #: This module, as `python -m` runs it inside Airflow's environment.
 MODULE = "kflow.targets.airflow_local"
-
-
-class EngineError(Exception):
-    """The engine could not run the flow (not installed, the DAG did not load, …)."""
 
 
 def airflow_environment(home: Path, dags: Path) -> dict[str, str]:
@@ -63,18 +59,8 @@ def run(
     beside it; the execution report."""
     from kflow.targets.airflow import dag_id, emit
 
-    if importlib.util.find_spec("airflow") is None:
-        raise EngineError(
-            "Airflow is not installed in this environment: install it beside kflow "
-            "(pip install 'apache-airflow==3.3.2'), or run the flow with `kflow run`"
-        )
-    emitted = emit(flow)
-    if not emitted.files:
-        problems = [
-            f"{d.span.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
-            for d in emitted.diagnostics
-        ]
-        raise EngineError("the flow cannot be compiled for Airflow:\n" + "\n".join(problems))
+    require("airflow", "'apache-airflow==3.3.2'")
+    emitted = emitted_or_fail(flow, emit, "Airflow")
     conf = conf_of(flow, given)
     root = keep or Path(tempfile.mkdtemp(prefix="kflow-airflow-"))
     home, dags = root / "home", root / "dags"

@@ -18,9 +18,7 @@ Constructs Prefect cannot express are KF401 errors; approximations are KF402 war
 
 from __future__ import annotations
 
-import keyword
 import posixpath
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,8 +26,8 @@ from typing import Any
 from kflow.compiler import ir
 from kflow.compiler.diagnostics import Diagnostic
 from kflow.targets import Emitted
-from kflow.targets.airflow import literal
 from kflow.targets.ir import flow_path
+from kflow.targets.pysource import Identifiers, literal
 
 CORE = "io.kestra.plugin.core.flow."
 PARALLEL = CORE + "Parallel"
@@ -119,8 +117,7 @@ class _Writer:
         self.body: list[str] = []
         self.defs: list[str] = []
         self.diagnostics: list[Diagnostic] = []
-        self.names: dict[str, str] = {}
-        self.taken: set[str] = set(RESERVED)
+        self.names = Identifiers(RESERVED, lower=True, avoid="kestra")
         self.prefect: set[str] = {"flow", "task"}
         self.uses_contextlib = False
         self.uses_literal = False
@@ -128,20 +125,8 @@ class _Writer:
     # -- names -----------------------------------------------------------------------------------
 
     def name(self, key: str, text: str | None = None) -> str:
-        """A unique Python identifier (`[A-Za-z0-9_]`) for `key` (made from `text`)."""
-        found = self.names.get(key)
-        if found is not None:
-            return found
-        base = re.sub(r"\W", "_", text or key, flags=re.ASCII).strip("_").lower() or "task"
-        if base[0].isdigit() or keyword.iskeyword(base) or base.startswith("kestra"):
-            base = f"t_{base}"
-        found, n = base, 1
-        while found in self.taken:
-            n += 1
-            found = f"{base}_{n}"
-        self.taken.add(found)
-        self.names[key] = found
-        return found
+        """A unique Python identifier for `key` (made from `text`)."""
+        return self.names.name(key, text)
 
     def line(self, indent: int, text: str) -> None:
         self.body.append("    " * indent + text)

@@ -24,14 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from kflow.compiler import ir
+from kflow.targets.local import EngineError, emitted_or_fail, require
 
 #: Seconds the ephemeral API server may take to start (its own default, 20 s, is tight on a
 #: busy machine: creating the tables of a fresh database alone takes several seconds).
 SERVER_STARTUP_SECONDS = "180"
-
-
-class EngineError(Exception):
-    """Prefect could not run the flow (not installed, the module did not import, …)."""
 
 
 def prefect_environment(home: Path) -> dict[str, str]:
@@ -86,18 +83,8 @@ def run(
     Subflows compiled beside it); the execution report."""
     from kflow.targets.prefect import emit
 
-    if importlib.util.find_spec("prefect") is None:
-        raise EngineError(
-            "Prefect is not installed in this environment: install it beside kflow "
-            "(pip install 'prefect==3.8.8' 'fastapi<0.140'), or run the flow with `kflow run`"
-        )
-    emitted = emit(flow)
-    if not emitted.files:
-        problems = [
-            f"{d.span.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
-            for d in emitted.diagnostics
-        ]
-        raise EngineError("the flow cannot be compiled for Prefect:\n" + "\n".join(problems))
+    require("prefect", "'prefect==3.8.8' 'fastapi<0.140'")
+    emitted = emitted_or_fail(flow, emit, "Prefect")
     parameters = parameters_of(flow, given)
     root = keep or Path(tempfile.mkdtemp(prefix="kflow-prefect-"))
     [(relative, text)] = emitted.files.items()

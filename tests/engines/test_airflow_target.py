@@ -7,6 +7,8 @@ paid once).
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +99,32 @@ def test_vendored_runtime_runs_where_kflow_is_not_installed(
         state_dir = tmp_path_factory.mktemp("runner")
         expected = normalize(runner_report(capsys, case.path, state_dir, {}))
         assert normalize(report_from_xcoms(case.flow, run.xcoms)) == expected
+
+
+def test_kflow_run_on_airflow_reports_as_the_runner(
+    airflow_env: AirflowEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kflow run --engine airflow` in Airflow's environment (a throwaway AIRFLOW_HOME of its
+    own), on a flow that takes an input and calls another flow from --flows-dir."""
+    golden = REPO / "golden"
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "child.yml").write_text((golden / "flow-outputs" / "flow.yml").read_text())
+    path = flows / "parent.yml"
+    path.write_text(
+        (golden / "subflow-call" / "flow.yml")
+        .read_text()
+        .replace('name: "from-parent"', 'name: "{{ inputs.who }}"')
+        .replace("tasks:", "inputs:\n  - id: who\n    type: STRING\ntasks:", 1)
+    )
+    argv = [str(airflow_env.python), "-m", "kflow", "run", str(path), "--engine", "airflow"]
+    argv += ["--output", "json", "--flows-dir", str(flows), "--input", "who=airflow"]
+    argv += ["--state-dir", str(tmp_path / "airflow")]
+    done = subprocess.run(
+        argv, env=airflow_env.environ(), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    on_airflow = json.loads(done.stdout)
+    on_runner = runner_report(capsys, path, tmp_path / "runner", {"who": "airflow"})
+    assert normalize(on_airflow) == normalize(on_runner)
+    assert on_airflow["taskRuns"][0]["outputs"]["outputs"] == {"greeting": "Hello, airflow!"}
