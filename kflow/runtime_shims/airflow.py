@@ -11,6 +11,8 @@ the compiler found it reads, and nothing else.
 - a runnable task → `KestraTask`;
 - If, Switch → `KestraBranch`, then a join with `none_failed_min_one_success`;
 - ForEach → `KestraValues`, then a task group mapped over its result;
+- Subflow → `KestraSubflow` (a `TriggerDagRunOperator`), then `KestraSubflowWait`;
+- errors, finally → a `KestraGate` before the handlers;
 - final state, flow outputs → `KestraEnd` (`_kflow_end`, `all_done`): fails the run when FAILED.
 
 Importing this module costs only `airflow.sdk` (already loaded by the DAG file); kflow's

@@ -4,9 +4,10 @@ Generated code: edit the flow and compile again (`kflow compile --target airflow
 """
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, Param, task_group
+from airflow.providers.standard.operators.empty import EmptyOperator
 
-from kflow.runtime_shims.airflow import KestraEnd, KestraStart, KestraTask
+from kflow.runtime_shims.airflow import KestraEnd, KestraStart, KestraTask, KestraValues
 
 FLOW = {
     "namespace": "kflow.golden",
@@ -33,6 +34,13 @@ TREE = {
         {"id": "braces", "type": "io.kestra.plugin.core.debug.Return"},
         {"id": "unicode", "type": "io.kestra.plugin.core.debug.Return"},
         {"id": "echo", "type": "io.kestra.plugin.core.log.Log"},
+        {
+            "id": "loop",
+            "type": "io.kestra.plugin.core.flow.ForEach",
+            "branches": {
+                "tasks": [{"id": "each-value", "type": "io.kestra.plugin.core.debug.Return"}]
+            },
+        },
     ],
     "errors": [],
     "finally": [],
@@ -91,5 +99,28 @@ with DAG(
         reads=["braces", "code", "quotes"],
     )
     unicode >> echo
+    loop_2 = KestraValues(
+        task_id="loop",
+        flow=FLOW,
+        kestra_type="io.kestra.plugin.core.flow.ForEach",
+        properties={"values": ["{% raw %}{{ 7 * 7 }} {% if %}{% endraw %}", '"""\'', "\\"]},
+    )
+    echo >> loop_2
+
+    @task_group(group_id="loop__iteration", prefix_group_id=False)
+    def loop__iteration(loop):
+        each_value = KestraTask(
+            task_id="each-value",
+            flow=FLOW,
+            kestra_type="io.kestra.plugin.core.debug.Return",
+            properties={"format": "{{ taskrun.value }}"},
+            loop=loop,
+            loop_direct=True,
+            max_active_tis_per_dagrun=1,
+        )
+
+    loop__iterations = loop__iteration.expand(loop=loop_2.output)
+    loop_join = EmptyOperator(task_id="loop.join", trigger_rule="none_failed_min_one_success")
+    [loop_2, loop__iterations] >> loop_join
     end = KestraEnd(task_id="_kflow_end", flow=FLOW, tree=TREE, trigger_rule="all_done")
     end.set_upstream([task for task in dag.tasks if task is not end])

@@ -34,6 +34,13 @@ TREE = {
         {"id": "braces", "type": "io.kestra.plugin.core.debug.Return"},
         {"id": "unicode", "type": "io.kestra.plugin.core.debug.Return"},
         {"id": "echo", "type": "io.kestra.plugin.core.log.Log"},
+        {
+            "id": "loop",
+            "type": "io.kestra.plugin.core.flow.ForEach",
+            "branches": {
+                "tasks": [{"id": "each-value", "type": "io.kestra.plugin.core.debug.Return"}]
+            },
+        },
     ],
     "errors": [],
     "finally": [],
@@ -103,6 +110,35 @@ def echo(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+@task(name="loop")
+def loop(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+    return kestra.run_task(
+        FLOW,
+        execution,
+        outputs,
+        "loop",
+        "io.kestra.plugin.core.flow.ForEach",
+        {"values": ["{% raw %}{{ 7 * 7 }} {% if %}{% endraw %}", '"""\'', "\\"]},
+    )
+
+
+@task(name="each-value", task_run_name="each-value[{value}]")
+def each_value(
+    execution: dict[str, Any], outputs: dict[str, Any], value: str, iteration: int
+) -> dict[str, Any]:
+    return kestra.run_task(
+        FLOW,
+        execution,
+        outputs,
+        "each-value",
+        "io.kestra.plugin.core.debug.Return",
+        {"format": "{{ taskrun.value }}"},
+        value=value,
+        iteration=iteration,
+        direct=True,
+    )
+
+
 @flow(
     name="adversarial-strings",
     description='""" \'\'\' \\"quotes\\" and a backslash \\ then\nimport os; os.system("echo pwned")  # a comment\n{{ not a template here }} {% neither %}\n',
@@ -114,4 +150,7 @@ def adversarial_strings(note: str = '"""); import os #') -> Any:
         run.add(braces(run.execution, run.outputs(), return_state=True))
         run.add(unicode(run.execution, run.outputs(), return_state=True))
         run.add(echo(run.execution, run.outputs("braces", "code", "quotes"), return_state=True))
+        values = run.values(loop(run.execution, run.outputs(), return_state=True))
+        for iteration, value in enumerate(values):
+            run.add(each_value(run.execution, run.outputs(), value, iteration, return_state=True))
     return run.end()
