@@ -30,6 +30,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 FAILED = "FAILED"
+KILLED = "KILLED"
+#: A task run in one of these states ends its task list (as in the runner).
+STOPPING = frozenset({FAILED, KILLED})
 SKIPPED = "SKIPPED"
 SUCCESS = "SUCCESS"
 WARNING = "WARNING"
@@ -266,7 +269,7 @@ def _pause(
     except Exception as error:  # a template or a duration that does not parse
         record.state, record.error = FAILED, shim.masker(str(error))
         return record
-    record.state = {"WARN": WARNING, "FAIL": FAILED, "CANCEL": "KILLED"}.get(behavior, SUCCESS)
+    record.state = {"WARN": WARNING, "FAIL": FAILED, "CANCEL": KILLED}.get(behavior, SUCCESS)
     if record.state == FAILED:
         record.error = "the pause ended with behavior FAIL"
     return record
@@ -381,15 +384,15 @@ class Run:
         """Record the task run a task call ended with (a state or a future); raise `Stopped`
         when it FAILED. None when the task never ran (an upstream future failed)."""
         found = self._result(state)
-        if found is not None and found["state"] == FAILED:
-            raise Stopped(found.get("error") or "failed")
+        if found is not None and found["state"] in STOPPING:
+            raise Stopped(found.get("error") or found["state"].lower())
         return found
 
     def wait(self, futures: Iterable[Any]) -> None:
         """Wait for every future, record their task runs; `Stopped` if one FAILED."""
-        failed = [r for r in (self._result(f) for f in futures) if r and r["state"] == FAILED]
+        failed = [r for r in (self._result(f) for f in futures) if r and r["state"] in STOPPING]
         if failed:
-            raise Stopped(failed[0].get("error") or "failed")
+            raise Stopped(failed[0].get("error") or failed[0]["state"].lower())
 
     def _result(self, state: Any) -> dict[str, Any] | None:
         if hasattr(state, "wait") and hasattr(state, "task_run_id"):  # a PrefectFuture
@@ -520,7 +523,7 @@ class Run:
             "state": child_state,
             "outputs": dict((end or {}).get("outputs") or {}),
         }
-        if child_state in (FAILED, "KILLED") and transmit:
+        if child_state in STOPPING and transmit:
             record.state = FAILED
             record.error = f"subflow execution {child_id} ended {child_state}"
         elif child_state == WARNING and transmit:
@@ -582,7 +585,7 @@ class Run:
     def end(self) -> Any:
         """The flow run's final state: `Completed` with the flow outputs as its result (its
         message names a WARNING), or `Failed` when the Kestra execution FAILED."""
-        from prefect.states import Completed, Failed
+        from prefect.states import Cancelled, Completed, Failed
 
         with self._lock:
             records = {k: list(v) for k, v in self.records.items()}
@@ -600,6 +603,8 @@ class Run:
                 None,
             )
             return Failed(message=f"Kestra execution FAILED: {found.get('error') or first}")
+        if state == KILLED:
+            return Cancelled(message="Kestra execution KILLED (a Pause with behavior CANCEL)")
         message = f"Kestra execution {state}"
         if state == WARNING:
             warned = sorted(

@@ -18,6 +18,7 @@ Constructs Prefect cannot express are KF401 errors; approximations are KF402 war
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -64,6 +65,8 @@ PARAMETER_TYPES = {
     "MULTISELECT": "list[Any]",
 }
 #: Names the generated module uses: no task, parameter or local may take them.
+#: Seconds Prefect's `timeout_seconds` waits beyond the Kestra timeout the shim enforces.
+TIMEOUT_GRACE = 30
 RESERVED = frozenset(
     {
         "Any",
@@ -156,7 +159,9 @@ class _Writer:
             if task.timeout:
                 seconds = self.seconds(task, task.timeout, "timeout")
                 if seconds is not None:
-                    options.append(f"timeout_seconds={literal(seconds)}")
+                    # The shim stops the task at the Kestra timeout and records it FAILED;
+                    # Prefect's own, later, is the backstop for a task that ignores the stop.
+                    options.append(f"timeout_seconds={literal(seconds + TIMEOUT_GRACE)}")
         parameters = ["execution: dict[str, Any]", "outputs: dict[str, Any]"]
         if where.loop:
             parameters += ["value: str", "iteration: int"]
@@ -664,15 +669,36 @@ class _Writer:
         """This flow's entry of `prefect.yaml`."""
         flow = self.flow
         found: dict[str, Any] = {"name": flow.namespace, "entrypoint": entrypoint}
-        if flow.description:
+        # `prefect deploy` resolves `{{ … }}` in prefect.yaml (blocks, variables, environment):
+        # text of the flow that holds one is left out, never resolved behind the user's back.
+        if flow.description and not _templated(flow.description):
             found["description"] = flow.description
-        found["tags"] = [f"{k}:{v}" for k, v in flow.labels]
+        found["tags"] = [f"{k}:{v}" for k, v in flow.labels if not _templated(f"{k}:{v}")]
         found["parameters"] = {
             self.names[f"input:{spec.id}"]: ir.thaw(spec.default)
             for spec in flow.inputs
-            if spec.default is not None
-            and not (isinstance(spec.default, str) and "{{" in spec.default)
+            if spec.default is not None and not _templated(ir.thaw(spec.default))
         }
+        if _templated([flow.description, flow.labels]):
+            self.diagnostics.append(
+                Diagnostic(
+                    "KF402",
+                    "prefect.yaml leaves out the description or labels holding '{{': "
+                    "`prefect deploy` would resolve them as its own templates",
+                    flow.span,
+                )
+            )
+        for trigger in flow.triggers:
+            if not trigger.disabled:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "KF402",
+                        f"trigger '{trigger.id}' is not compiled for Prefect yet: the deployment "
+                        "has no schedule and runs when triggered",
+                        trigger.span,
+                        "start the deployment from Prefect (UI, API, an automation) meanwhile",
+                    )
+                )
         concurrency = ir.thaw(flow.concurrency) if flow.concurrency is not None else None
         if isinstance(concurrency, dict) and isinstance(concurrency.get("limit"), int):
             # Kestra QUEUE waits for a slot (ENQUEUE); CANCEL and FAIL end the new execution
@@ -779,3 +805,8 @@ def _yaml(data: Any, allow_unicode: bool) -> str:
             width=100,
         )
     )
+
+
+def _templated(value: Any) -> bool:
+    """Whether plain data holds `{{` anywhere (a template, for Kestra or for Prefect)."""
+    return "{{" in json.dumps(value, default=str)

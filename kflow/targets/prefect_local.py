@@ -153,8 +153,9 @@ def _run_in_prefect(path: str, function: str, parameters: dict[str, Any]) -> dic
     spec.loader.exec_module(module)
     state = getattr(module, function)(**parameters, return_state=True)
     result: dict[str, Any] = {"state": state.type.value, "message": state.message}
-    if ends:
-        result["end"] = ends[-1]
+    mine = [e for e in ends if str(e["execution"]["id"]) == str(state.state_details.flow_run_id)]
+    if mine or ends:  # this flow run's end, not a subflow's
+        result["end"] = (mine or ends)[-1]
     elif state.is_failed() or state.is_crashed():
         error = state.result(raise_on_failure=False)
         result["error"] = f"{type(error).__name__}: {error}" if error else state.message

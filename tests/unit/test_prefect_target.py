@@ -71,7 +71,7 @@ def test_retries_become_prefect_retry_options() -> None:
     # capped at maxInterval: Prefect repeats the last delay for the remaining retries
     assert (
         '@task(name="exponential", retries=6, retry_delay_seconds=[1, 2, 4, 8, 10], '
-        "timeout_seconds=90)" in source
+        "timeout_seconds=120)" in source  # PT90S + 30 s of grace
     )
     assert 'timeout="PT1M30S"' in source  # the shim stops the task as the runner does
     assert '@task(name="constant", retries=1, retry_delay_seconds=5)' in source

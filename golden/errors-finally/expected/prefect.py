@@ -47,7 +47,7 @@ def tolerated(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, A
     )
 
 
-@task(name="boom", retries=2, retry_delay_seconds=[1, 2], timeout_seconds=60)
+@task(name="boom", retries=2, retry_delay_seconds=[1, 2], timeout_seconds=90)
 def boom(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
     return kestra.run_task(
         FLOW,

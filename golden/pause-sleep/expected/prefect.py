@@ -47,7 +47,7 @@ def hold(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@task(name="shaky", retries=2, retry_delay_seconds=[1, 2], timeout_seconds=30)
+@task(name="shaky", retries=2, retry_delay_seconds=[1, 2], timeout_seconds=60)
 def shaky(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
     return kestra.run_task(
         FLOW,

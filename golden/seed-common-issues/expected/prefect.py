@@ -24,7 +24,7 @@ TREE = {
 }
 
 
-@task(name="long-task", timeout_seconds=1800)
+@task(name="long-task", timeout_seconds=1830)
 def long_task(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
     return kestra.run_task(
         FLOW,

@@ -24,7 +24,7 @@ TREE = {
 }
 
 
-@task(name="risky-task", retries=2, retry_delay_seconds=[0], timeout_seconds=300)
+@task(name="risky-task", retries=2, retry_delay_seconds=[0], timeout_seconds=330)
 def risky_task(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
     return kestra.run_task(
         FLOW,
