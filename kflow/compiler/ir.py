@@ -182,3 +182,17 @@ class Flow:
         roots += [t for listener in self.listeners for t in listener.tasks]
         for root in roots:
             yield from root.walk()
+
+
+def dependency_order(tasks: tuple[Task, ...] | list[Task]) -> list[Task]:
+    """A Dag's tasks, each after those it depends on (otherwise as written); with a cycle or an
+    unknown id (which the checker reports) the written order is kept for what remains."""
+    ids = {t.id for t in tasks}
+    done: dict[str, Task] = {}
+    waiting = list(tasks)
+    while waiting:
+        ready = [t for t in waiting if all(d in done or d not in ids for d in t.depends_on)]
+        for task in ready or waiting[:1]:
+            done[task.id] = task
+            waiting.remove(task)
+    return list(done.values())

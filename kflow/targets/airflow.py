@@ -20,7 +20,7 @@ from kflow.compiler import ir
 from kflow.compiler.diagnostics import Diagnostic
 from kflow.targets import Emitted
 from kflow.targets.ir import flow_path
-from kflow.targets.pysource import Identifiers, literal
+from kflow.targets.pysource import Identifiers, fixed_seconds, literal
 
 CORE = "io.kestra.plugin.core.flow."
 PARALLEL = {CORE + "Parallel"}
@@ -260,16 +260,10 @@ class _Writer:
         return var
 
     def seconds(self, task: ir.Task, text: str, what: str) -> float | None:
-        from kflow.runtime_shims.durations import parse_duration
-
-        if "{{" in str(text):
+        found = fixed_seconds(text)
+        if found is None and "{{" in str(text):
             self.warn(task, f"the {what} of '{task.id}' is a template; Airflow needs a fixed one")
-            return None
-        try:
-            value = parse_duration(text)
-        except ValueError:
-            return None
-        return int(value) if value == int(value) else value
+        return found
 
     def retry_args(self, task: ir.Task, retry: ir.Retry | None) -> list[str]:
         """`retries`, `retry_delay`, `retry_exponential_backoff`, `max_retry_delay`."""
@@ -346,7 +340,7 @@ class _Writer:
                 tails += self.sequence([child], after, inner)
         else:
             tails_of: dict[str, list[str]] = {}
-            for child in _dependency_order(children):
+            for child in ir.dependency_order(children):
                 ups = [t for dep in child.depends_on for t in tails_of.get(dep, [])]
                 tails_of[child.id] = self.sequence(
                     [child], ups if child.depends_on else after, inner
@@ -630,18 +624,3 @@ def _head(task: ir.Task) -> str:
     """The Airflow id a branch operator follows to start `task` (a group id is expanded to its
     first tasks by Airflow)."""
     return f"{task.id}.trigger" if task.type == CORE + "Subflow" else task.id
-
-
-def _dependency_order(children: Sequence[ir.Task]) -> list[ir.Task]:
-    """A Dag's children with every task after those it depends on (document order otherwise);
-    the checker has already refused cycles and unknown ids."""
-    done: set[str] = set()
-    ordered: list[ir.Task] = []
-    waiting = list(children)
-    while waiting:
-        ready = [c for c in waiting if all(d in done for d in c.depends_on)] or waiting[:1]
-        for child in ready:
-            waiting.remove(child)
-            ordered.append(child)
-            done.add(child.id)
-    return ordered

@@ -28,7 +28,7 @@ from kflow.compiler import ir
 from kflow.compiler.diagnostics import Diagnostic
 from kflow.targets import Emitted
 from kflow.targets.ir import flow_path
-from kflow.targets.pysource import Identifiers, literal
+from kflow.targets.pysource import Identifiers, fixed_seconds, literal, number
 
 CORE = "io.kestra.plugin.core.flow."
 PARALLEL = CORE + "Parallel"
@@ -235,7 +235,7 @@ class _Writer:
             low = policy.min_interval
             high = max(policy.max_interval or low, low)
             if high > 0:
-                out.append(f"retry_delay_seconds={literal(_number((low + high) / 2))}")
+                out.append(f"retry_delay_seconds={literal(number((low + high) / 2))}")
                 if high > low:
                     jitter = (high - low) / (high + low)
                     out.append(f"retry_jitter_factor={literal(round(jitter, 6))}")
@@ -243,25 +243,20 @@ class _Writer:
         if policy.kind == "exponential":
             delays: list[float] = []
             for failed in range(1, min(retries, 50) + 1):
-                delays.append(_number(policy.delay(failed)))
+                delays.append(number(policy.delay(failed)))
                 if len(delays) > 1 and delays[-1] == delays[-2]:
                     delays.pop()  # capped at maxInterval: Prefect repeats the last delay
                     break
             out.append(f"retry_delay_seconds={literal(delays)}")
         elif policy.interval:
-            out.append(f"retry_delay_seconds={literal(_number(policy.delay(1)))}")
+            out.append(f"retry_delay_seconds={literal(number(policy.delay(1)))}")
         return out
 
     def seconds(self, task: ir.Task, text: str, what: str) -> float | None:
-        from kflow.runtime_shims.durations import parse_duration
-
-        if "{{" in str(text):
+        found = fixed_seconds(text)
+        if found is None and "{{" in str(text):
             self.warn(task, f"the {what} of '{task.id}' is a template; Prefect needs a fixed one")
-            return None
-        try:
-            return _number(parse_duration(text))
-        except ValueError:
-            return None
+        return found
 
     def call(self, task: ir.Task, where: _Where, decision: bool = False) -> str:
         """`name(run.execution, run.outputs(...)[, value, iteration], return_state=True)`."""
@@ -485,7 +480,7 @@ class _Writer:
         if 0 < limit < len(children):
             self.warn(task, f"the 'concurrent' limit of '{task.id}' is not kept on Prefect")
         futures: dict[str, str] = {}
-        for child in _topological(children):
+        for child in ir.dependency_order(children):
             future = self.name(f"future:{child.id}", f"{child.id}_future")
             ups = [futures[d] for d in child.depends_on if d in futures]
             args = self.arguments(child, where, futures)
@@ -731,27 +726,8 @@ def _inside(where: _Where) -> _Where:
     return replace(where, direct=False)
 
 
-def _number(value: float) -> float:
-    return int(value) if value == int(value) else value
-
-
 def _branch(task: ir.Task, name: str) -> tuple[ir.Task, ...]:
     return tuple(t for b in task.branches if b.name == name for t in b.tasks)
-
-
-def _topological(tasks: Sequence[ir.Task]) -> list[ir.Task]:
-    """Dag tasks ordered so that each comes after its `dependsOn` (else as written)."""
-    done: dict[str, ir.Task] = {}
-    waiting = list(tasks)
-    ids = {t.id for t in tasks}
-    while waiting:
-        ready = [t for t in waiting if all(d in done or d not in ids for d in t.depends_on)]
-        if not ready:  # a cycle (the checker reports it): keep the written order
-            ready = waiting[:1]
-        for task in ready:
-            done[task.id] = task
-            waiting.remove(task)
-    return list(done.values())
 
 
 def emit(flow: ir.Flow) -> Emitted:

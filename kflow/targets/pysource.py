@@ -69,3 +69,21 @@ class Identifiers:
         self.taken.add(found)
         self._names[key] = found
         return found
+
+
+def number(value: float) -> int | float:
+    """A whole number of seconds as an int (`30`, not `30.0`), else the float."""
+    return int(value) if value == int(value) else value
+
+
+def fixed_seconds(text: Any) -> int | float | None:
+    """The seconds of an ISO-8601 duration written as plain text; None for a template (only
+    known at run time) or text that is not a duration (the checker has reported it)."""
+    from kflow.runtime_shims.durations import parse_duration
+
+    if "{{" in str(text):
+        return None
+    try:
+        return number(parse_duration(text))
+    except ValueError:
+        return None
