@@ -130,7 +130,8 @@ def run_task(
                 shim, task_id, task_type, properties, run_if, (own_value, loop), cases, has_defaults
             )
         elif task_type == PAUSE:
-            record = _pause(shim, task_id, task_type, properties, (own_value, loop))
+            record = _pause(shim, task_id, task_type, properties, (own_value, loop), run_if)
+            record.state = settle(record.state, allow_failure, allow_warning)
         else:
             record = shim.run(
                 task_id,
@@ -252,8 +253,10 @@ def _pause(
     task_type: str,
     properties: Mapping[str, Any],
     where: tuple[str | None, str | None],
+    run_if: Sequence[str] = (),
 ) -> Any:
-    """Pause with a `pauseDuration` (or `delay`): wait, then end as its `behavior` says."""
+    """Pause with a `pauseDuration` (or `delay`): wait, then end as its `behavior` says
+    (SKIPPED without waiting when its `runIf` is false)."""
     import time
 
     from kflow.runtime_shims.durations import parse_duration
@@ -263,6 +266,9 @@ def _pause(
     variables = shim.variables(task_id, task_type, value, loop=loop)
     record = TaskRun(task_id, SUCCESS, {}, variables["taskrun"]["id"], value)
     try:
+        if run_if and not shim.holds(run_if, variables):
+            record.state = SKIPPED
+            return record
         duration = properties.get("pauseDuration") or properties.get("delay")
         time.sleep(parse_duration(shim.render_text(duration, variables)))
         behavior = shim.render_text(properties.get("behavior", "RESUME"), variables).upper()

@@ -154,7 +154,7 @@ class _Writer:
             options.append(f"task_run_name={literal(run_name)}")
         if task.description:
             options.append(f"description={literal(task.description)}")
-        if not decision:
+        if not decision and task.type != PAUSE:  # the runner never retries nor times out a Pause
             options += self.retry_options(task, task.retry or where.retry)
             if task.timeout:
                 seconds = self.seconds(task, task.timeout, "timeout")
