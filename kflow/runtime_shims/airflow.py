@@ -21,7 +21,7 @@ compiler and task implementations are imported when a task runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from airflow.sdk import BaseBranchOperator, BaseOperator
@@ -113,6 +113,30 @@ class _Kestra(BaseOperator):
         loop = None if self.loop is None else str(self.loop)
         return dict(run.variables(self.task_id, self.kestra_type, value, iteration, loop=loop))
 
+    def decide(self, context: Any, take: Callable[[Any, dict[str, Any], Any], Any]) -> Any:
+        """A flowable's decision as its Kestra task run: `take(run, variables, record)`'s result;
+        None (the run SKIPPED) when `runIf` is false; a FAILED run, and the task fails, when it
+        cannot be taken (a template error, a Switch with no case)."""
+        from kflow.runtime_shims.context import TaskFailure
+        from kflow.runtime_shims.step import TaskRun
+        from kflow.runtime_shims.templating import TemplateError
+
+        run = self.execution(context)
+        variables = self.variables(run)
+        found = TaskRun(self.task_id, "RUNNING", {})
+        try:
+            if self.run_if and not run.holds(self.run_if, variables):
+                found.state = SKIPPED
+                self.record(context, found)
+                return None
+            result = take(run, variables, found)
+        except (TemplateError, TaskFailure, ValueError, AirflowException) as error:
+            found.state, found.error = FAILED, run.masker(str(error))
+            self.record(context, found)
+            raise AirflowException(found.error) from None
+        self.record(context, found)
+        return result
+
     def record(self, context: Any, run: Any) -> None:
         if self.loop is not None:
             run.loop = str(self.loop)
@@ -195,64 +219,37 @@ class KestraBranch(_Kestra, BaseBranchOperator):
         self.join = join
 
     def choose_branch(self, context: Any) -> list[str]:
-        from kflow.runtime_shims.step import TaskRun
-        from kflow.runtime_shims.templating import TemplateError
-
-        run = self.execution(context)
-        variables = self.variables(run)
-        found = TaskRun(self.task_id, "RUNNING", {})
-        try:
-            if self.run_if and not run.holds(self.run_if, variables):
-                found.state = SKIPPED
-                self.record(context, found)
-                return [self.join]
-            if self.kestra_type.endswith(".If"):
-                result = run.holds([self.properties.get("condition")], variables)
-                found.outputs = {"evaluationResult": result}
-                chosen = "then" if result else "else"
-            else:
-                value = run.render_text(self.properties.get("value", ""), variables)
-                cases = [k for k in self.branches if k.startswith("case:")]
-                chosen = f"case:{value}"
-                found.outputs = {"value": value, "defaults": chosen not in cases}
-                if chosen not in cases:
-                    chosen = "defaults"
-                    if chosen not in self.branches:
-                        message = f"no case matches the value '{value}' and there are no defaults"
-                        raise AirflowException(message)
-        except (TemplateError, ValueError, AirflowException) as error:
-            found.state, found.error = FAILED, run.masker(str(error))
-            self.record(context, found)
-            raise AirflowException(found.error) from None
-        self.record(context, found)
+        chosen = self.decide(context, self._choose)
+        if chosen is None:  # runIf is false: no branch runs
+            return [self.join]
         context["ti"].xcom_push(key=CHOSEN_KEY, value=chosen)
         return [*self.branches.get(chosen, ()), self.join]
+
+    def _choose(self, run: Any, variables: dict[str, Any], found: Any) -> str:
+        if self.kestra_type.endswith(".If"):
+            result = run.holds([self.properties.get("condition")], variables)
+            found.outputs = {"evaluationResult": result}
+            return "then" if result else "else"
+        value = run.render_text(self.properties.get("value", ""), variables)
+        cases = [k for k in self.branches if k.startswith("case:")]
+        chosen = f"case:{value}"
+        found.outputs = {"value": value, "defaults": chosen not in cases}
+        if chosen in cases:
+            return chosen
+        if "defaults" not in self.branches:
+            raise AirflowException(f"no case matches the value '{value}' and there are no defaults")
+        return "defaults"
 
 
 class KestraValues(_Kestra):
     """ForEach: renders `values`; the iterations are a task group mapped over the result."""
 
     def execute(self, context: Any) -> list[str]:
-        from kflow.runtime_shims.context import TaskFailure
-        from kflow.runtime_shims.step import TaskRun
-        from kflow.runtime_shims.templating import TemplateError
-
-        run = self.execution(context)
-        variables = self.variables(run)
-        found = TaskRun(self.task_id, "RUNNING", {})
-        try:
-            if self.run_if and not run.holds(self.run_if, variables):
-                found.state = SKIPPED
-                self.record(context, found)
-                return []
+        def values(run: Any, variables: dict[str, Any], found: Any) -> list[str]:
             raw = self.properties.get("values", self.properties.get("value"))
-            values = run.loop_values(raw, variables)
-        except (TemplateError, TaskFailure, ValueError) as error:
-            found.state, found.error = FAILED, run.masker(str(error))
-            self.record(context, found)
-            raise AirflowException(found.error) from None
-        self.record(context, found)
-        return list(values)
+            return list(run.loop_values(raw, variables))
+
+        return self.decide(context, values) or []
 
 
 class KestraGate(_Kestra):

@@ -232,10 +232,7 @@ class _Writer:
         if where.branch is not None and where.loop is not None:
             args.append(f"branch={literal(list(where.branch))}")
         if task.timeout:
-            seconds = self.seconds(task, task.timeout, "timeout")
-            if seconds is not None:
-                self.uses_timedelta = True
-                args.append(f"execution_timeout=timedelta(seconds={literal(seconds)})")
+            args += self.delta("execution_timeout", task, task.timeout, "timeout")
         args += [f"{k}={v}" for k, v in extra.items()]
         self.line(where.indent, f"{var} = {kind}({', '.join(args)})")
         self.edge(where.indent, after, var)
@@ -259,11 +256,18 @@ class _Writer:
         self.node(var, where)
         return var
 
-    def seconds(self, task: ir.Task, text: str, what: str) -> float | None:
-        found = fixed_seconds(text)
-        if found is None and "{{" in str(text):
-            self.warn(task, f"the {what} of '{task.id}' is a template; Airflow needs a fixed one")
-        return found
+    def delta(self, argument: str, task: ir.Task, text: str, what: str) -> list[str]:
+        """`argument=timedelta(...)` for a duration written as plain text; none for a template
+        (with a KF402: Airflow needs the value when the DAG is parsed)."""
+        seconds = fixed_seconds(text)
+        if seconds is None:
+            if "{{" in str(text):
+                self.warn(
+                    task, f"the {what} of '{task.id}' is a template; Airflow needs a fixed one"
+                )
+            return []
+        self.uses_timedelta = True
+        return [f"{argument}=timedelta(seconds={literal(seconds)})"]
 
     def retry_args(self, task: ir.Task, retry: ir.Retry | None) -> list[str]:
         """`retries`, `retry_delay`, `retry_exponential_backoff`, `max_retry_delay`."""
@@ -283,17 +287,11 @@ class _Writer:
                 task, f"the random retry delay of '{task.id}' is its 'minInterval' on Airflow"
             )
         if first:
-            seconds = self.seconds(task, first, "retry interval")
-            if seconds is not None:
-                self.uses_timedelta = True
-                args.append(f"retry_delay=timedelta(seconds={literal(seconds)})")
+            args += self.delta("retry_delay", task, first, "retry interval")
         if retry.type == "exponential":
             args.append(f"retry_exponential_backoff={literal(float(retry.delay_factor or 2.0))}")
             if retry.max_interval:
-                seconds = self.seconds(task, retry.max_interval, "retry maxInterval")
-                if seconds is not None:
-                    self.uses_timedelta = True
-                    args.append(f"max_retry_delay=timedelta(seconds={literal(seconds)})")
+                args += self.delta("max_retry_delay", task, retry.max_interval, "retry maxInterval")
         if retry.warning_on_retry:
             self.warn(task, f"'warningOnRetry' of '{task.id}' is not kept on Airflow")
         return args
