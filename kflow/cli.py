@@ -296,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     runner_cli.register(commands)
 
+    from kflow import plugins_cli
+
+    plugins_cli.register(commands)
+
     version = commands.add_parser("version", help="print kflow's version")
     version.set_defaults(run=cmd_version)
     return parser
@@ -319,6 +323,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except UsageError as error:
+        sys.stderr.write(f"kflow {args.command}: error: {error}\n")
+        return EXIT_USAGE
+    except LookupError as error:
+        from kflow.plugins_cli import UnknownPlugin
+
+        if not isinstance(error, UnknownPlugin):
+            raise
         sys.stderr.write(f"kflow {args.command}: error: {error}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:

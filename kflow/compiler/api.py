@@ -12,6 +12,7 @@ from kflow.compiler.diagnostics import Diagnostic, Severity
 from kflow.compiler.source import SourceText, Span
 
 if TYPE_CHECKING:
+    from kflow.compiler import ir
     from kflow.targets import Emitted
 
 FLOW_SUFFIXES = (".yml", ".yaml")
@@ -104,6 +105,31 @@ def joiner(target: str) -> Callable[[str, list[Any]], str] | None:
 TARGETS = ("ir", "airflow", "prefect", "runner")
 
 
+def unrunnable(flow: ir.Flow, target: str) -> list[Diagnostic]:
+    """KF401 for each task of a type that no kflow target can run (it has no implementation and
+    is no flowable a target compiles); the emitters report what only their target refuses."""
+    if target == "ir":
+        return []
+    from kflow.plugin_registry import default_registry
+    from kflow.plugin_registry.support import targets_of
+
+    registry = default_registry()
+    found = []
+    for task in flow.all_tasks():
+        spec = registry.lookup(task.type)
+        if spec is None or task.branches or targets_of(spec[0]):
+            continue
+        found.append(
+            Diagnostic(
+                "KF401",
+                f"{task.type.rsplit('.', 1)[-1]} '{task.id}' cannot run on any kflow target yet",
+                task.span,
+                "`kflow plugins list` shows the types each target runs",
+            )
+        )
+    return found
+
+
 def compile_paths(
     paths: list[str], target: str, out: str, check: bool = False, vendor_runtime: bool = False
 ) -> CompileResult:
@@ -126,7 +152,12 @@ def compile_paths(
         result.diagnostics.extend(checked.diagnostics)
         if not checked.ok:
             continue
-        emitted = emit(lower(checked))
+        flow = lower(checked)
+        refused = unrunnable(flow, target)
+        if refused:
+            result.diagnostics.extend(refused)
+            continue
+        emitted = emit(flow)
         result.diagnostics.extend(emitted.diagnostics)
         # A flow compiled twice (or two flows with one path) adds one set of shared entries.
         fresh = not any(relative in outputs for relative in emitted.files)

@@ -64,6 +64,9 @@ NESTED_CONDITIONS = {
     "io.kestra.plugin.core.condition.Or": ChildShape.LIST,
 }
 WORKING_DIRECTORY_TYPE = "io.kestra.plugin.core.flow.WorkingDirectory"
+#: Variables a script task's own properties may read besides the root ones (Kestra's script
+#: runner adds them): its working directory and the directory of files to keep.
+SCRIPT_VARIABLES = frozenset({"workingDir", "outputDir"})
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 
@@ -75,6 +78,12 @@ class Branch:
     key: str | None
     tasks: list[SurfaceTask]
     node: Node
+
+
+def _is_script(task: SurfaceTask | None) -> bool:
+    return task is not None and task.spec is not None and task.spec.type.startswith(
+        "io.kestra.plugin.scripts."
+    )
 
 
 @dataclass(eq=False)
@@ -1079,6 +1088,8 @@ class _Checker:
             # a read on a path that may not be taken fails only if taken: a warning
             self.severity = Severity.WARNING if ref.conditional else None
             if ref.root not in ROOT_VARIABLES:
+                if ref.root in SCRIPT_VARIABLES and _is_script(task):
+                    continue
                 if not ref.guarded:
                     self.report(
                         "KF505",

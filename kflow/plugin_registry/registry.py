@@ -14,6 +14,10 @@ class Registry:
     def __init__(self, specs: Iterable[PluginSpec] = ()) -> None:
         self._by_type: dict[str, PluginSpec] = {}
         self._by_alias: dict[str, tuple[PluginSpec, Alias]] = {}
+        # canonical type → the distribution of a third-party plugin (built-ins have none)
+        self.origins: dict[str, str] = {}
+        # third-party plugins left out, one message each
+        self.problems: list[str] = []
         for spec in specs:
             self.add(spec)
 
@@ -44,7 +48,22 @@ class Registry:
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    """The registry of every built-in plugin."""
-    from kflow.plugin_registry.builtins import SPECS
+    """The registry of every built-in plugin and of the installed `kflow.plugins` entry points.
 
-    return Registry(SPECS)
+    A third-party type that is already registered (built-in types come first) is left out and
+    reported in `problems`.
+    """
+    from kflow.plugin_registry.builtins import SPECS
+    from kflow.plugin_registry.external import load_entry_points
+
+    registry = Registry(SPECS)
+    loaded = load_entry_points()
+    registry.problems.extend(loaded.problems)
+    for spec in loaded.specs:
+        try:
+            registry.add(spec)
+        except ValueError as error:
+            registry.problems.append(f"{loaded.origins[spec.type]}: {error}")
+            continue
+        registry.origins[spec.type] = loaded.origins[spec.type]
+    return registry

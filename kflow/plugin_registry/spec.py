@@ -69,11 +69,28 @@ class PluginSpec:
     children_required: bool = True
     # Set when the type itself is deprecated or seed-only: reported as KF213 wherever it is used.
     note: str | None = None
-    run: Callable[..., Any] | None = None
+    # The task's implementation, `run(ctx, props) -> outputs`, or where it lives as
+    # `"package.module:function"`. Built-in tasks leave it unset: theirs are in
+    # `kflow.runtime_shims.tasks`. A third-party task plugin must set it.
+    run: Callable[..., Any] | str | None = None
+    # A task (or trigger, condition) as a user would write it in a flow, in YAML; `kflow plugins
+    # show` builds an example from the required properties when it is unset.
+    example: str | None = None
 
     @property
     def flowable(self) -> bool:
         return bool(self.children)
+
+    @cached_property
+    def implementation(self) -> Callable[..., Any] | None:
+        """`run`, imported now if it names where it lives."""
+        if self.run is None or callable(self.run):
+            return self.run
+        module, _, name = self.run.partition(":")
+        found = getattr(importlib.import_module(module), name)
+        if not callable(found):
+            raise TypeError(f"{self.run} (implementation of {self.type}) is not callable")
+        return found  # type: ignore[no-any-return]
 
     @cached_property
     def properties(self) -> PropertiesModel:

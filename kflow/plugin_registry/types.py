@@ -27,6 +27,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -290,7 +291,11 @@ def _check_duration(value: Any) -> Any:
 
 
 #: An ISO-8601 duration as java.time reads it (`PT5M`, `P1D`, `PT0.5S`), or a template.
-Duration = Annotated[str, BeforeValidator(_check_duration)]
+Duration = Annotated[
+    str,
+    BeforeValidator(_check_duration),
+    WithJsonSchema({"type": "string", "format": "duration", "examples": ["PT1M"]}),
+]
 
 # -- cron ------------------------------------------------------------------------------------------
 
@@ -359,7 +364,11 @@ def _check_cron_text(value: Any) -> Any:
 
 
 #: A cron expression or nickname (`0 9 * * *`, `@daily`); templates are not allowed here.
-Cron = Annotated[str, BeforeValidator(_check_cron_text)]
+Cron = Annotated[
+    str,
+    BeforeValidator(_check_cron_text),
+    WithJsonSchema({"type": "string", "examples": ["0 9 * * *", "@daily"]}),
+]
 
 # -- timezones ------------------------------------------------------------------------------------
 
@@ -381,7 +390,9 @@ def _check_timezone(value: Any) -> Any:
 
 
 #: An IANA time zone name (`Europe/Paris`) or an offset (`+02:00`, `UTC`).
-TimeZone = Annotated[str, BeforeValidator(_check_timezone)]
+TimeZone = Annotated[
+    str, BeforeValidator(_check_timezone), WithJsonSchema({"type": "string", "examples": ["UTC"]})
+]
 
 # -- enumerations ---------------------------------------------------------------------------------
 

@@ -107,7 +107,7 @@ def test_every_implemented_type_loads() -> None:
 
 def test_unknown_types_have_no_implementation() -> None:
     assert implementation(f"{CORE}.flow.ForEach") is None
-    assert implementation("io.kestra.plugin.scripts.shell.Commands") is None
+    assert implementation("io.kestra.plugin.core.flow.WaitFor") is None
 
 
 # -- truthiness ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from kflow.plugin_registry.builtins._common import (
     task,
     trigger,
 )
+from kflow.plugin_registry.builtins.examples import EXAMPLES
 from kflow.plugin_registry.spec import ChildShape, PluginSpec
 
 _CORE = "io.kestra.plugin.core"
@@ -607,6 +608,9 @@ _SPECS = [
     *_TRIGGER_SPECS,
     *_CONDITION_SPECS,
 ]
-SPECS: list[PluginSpec] = [replace(spec, note=TYPE_NOTES.get(spec.type)) for spec in _SPECS]
+SPECS: list[PluginSpec] = [
+    replace(spec, note=TYPE_NOTES.get(spec.type), example=EXAMPLES.get(spec.type))
+    for spec in _SPECS
+]
 
 __all__ = ["SPECS", "TYPE_NOTES"]

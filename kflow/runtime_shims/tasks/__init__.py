@@ -23,6 +23,8 @@ __all__ = ["TaskImplementation", "implementation", "implemented_types"]
 TaskImplementation = Callable[["TaskContext", Mapping[str, Any]], dict[str, Any]]
 
 _CORE = "io.kestra.plugin.core"
+_SCRIPTS = "io.kestra.plugin.scripts"
+_JDBC = "io.kestra.plugin.jdbc"
 
 # canonical type → "module:function" of this package
 _IMPLEMENTATIONS: dict[str, str] = {
@@ -50,23 +52,45 @@ _IMPLEMENTATIONS: dict[str, str] = {
     f"{_CORE}.storage.Split": "files:split",
     f"{_CORE}.storage.LocalFiles": "files:local_files",
     f"{_CORE}.types.Json": "files:json_file",
+    f"{_CORE}.http.Request": "http:request",
+    f"{_CORE}.http.Download": "http:download",
+    f"{_SCRIPTS}.python.Script": "scripts:python_script",
+    f"{_SCRIPTS}.python.Commands": "scripts:python_commands",
+    f"{_SCRIPTS}.shell.Script": "scripts:shell_script",
+    f"{_SCRIPTS}.shell.Commands": "scripts:shell_commands",
+    f"{_JDBC}.postgresql.Query": "jdbc:postgres_query",
+    f"{_JDBC}.postgresql.Queries": "jdbc:postgres_queries",
+    f"{_JDBC}.postgresql.CopyIn": "jdbc:postgres_copy_in",
+    f"{_JDBC}.postgresql.Load": "jdbc:postgres_load",
+    f"{_JDBC}.mysql.Query": "jdbc:mysql_query",
+    f"{_JDBC}.sqlite.Query": "jdbc:sqlite_query",
+    f"{_JDBC}.duckdb.Query": "jdbc:duckdb_query",
 }
 
 _LOADED: dict[str, TaskImplementation] = {}
 
 
 def implementation(type_name: str) -> TaskImplementation | None:
-    """The implementation of the canonical task type `type_name`, or None when there is none."""
+    """The implementation of the canonical task type `type_name`, or None when there is none.
+
+    Built-in types are looked up here; any other type in the plugin registry (a third-party
+    plugin of the `kflow.plugins` entry-point group) brings its own `run`.
+    """
     found = _LOADED.get(type_name)
     if found is not None:
         return found
     where = _IMPLEMENTATIONS.get(type_name)
-    if where is None:
-        return None
-    module, _, name = where.partition(":")
-    loaded: TaskImplementation = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    _LOADED[type_name] = loaded
-    return loaded
+    if where is not None:
+        module, _, name = where.partition(":")
+        found = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    else:
+        from kflow.plugin_registry import default_registry
+
+        spec = default_registry().lookup(type_name)
+        found = spec[0].implementation if spec is not None else None
+    if found is not None:
+        _LOADED[type_name] = found
+    return found
 
 
 def implemented_types() -> frozenset[str]:

@@ -130,7 +130,7 @@ def local_files(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
     if inputs is not None and not isinstance(inputs, dict):
         raise failure(ctx, "'inputs' must be a mapping of file names to contents")
     for name, content in (inputs or {}).items():
-        target = _inside(ctx, root, str(name))
+        target = inside(ctx, root, str(name))
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, str) and content.startswith("kestra://"):
             shutil.copyfile(storage_path(ctx, content, f"inputs '{name}'"), target)
@@ -140,7 +140,7 @@ def local_files(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(patterns, str):
         patterns = [patterns]
     uris: dict[str, str] = {}
-    for relative in _matching(root, [str(p) for p in patterns]):
+    for relative in matching(root, [str(p) for p in patterns]):
         uris[relative] = ctx.storage.put(ctx.storage_key(relative), root / relative)
     return {"uris": uris}
 
@@ -243,14 +243,15 @@ def _uri_list(ctx: TaskContext, value: Any) -> list[str]:
     return list(value)
 
 
-def _inside(ctx: TaskContext, root: Path, name: str) -> Path:
+def inside(ctx: TaskContext, root: Path, name: str) -> Path:
+    """`root / name`, refused (a task failure) when `name` leads outside `root`."""
     target = (root / name).resolve()
     if target == root or root not in target.parents:
         raise failure(ctx, f"file name {name!r} points outside the working directory")
     return target
 
 
-def _matching(root: Path, patterns: list[str]) -> list[str]:
+def matching(root: Path, patterns: list[str]) -> list[str]:
     """Files under `root` whose relative path matches one of the globs, sorted."""
     if not patterns:
         return []
