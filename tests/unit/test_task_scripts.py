@@ -180,8 +180,8 @@ def test_missing_storage_input_file_fails(run: Run) -> None:
             commands=["cat data.csv"],
         )
     assert str(failed.value) == (
-        "shell.Commands: input file 'data.csv' (kestra:///dev/flow/nothing.csv): "
-        "no such file in storage"
+        "shell.Commands: input file 'data.csv': "
+        "no file in internal storage at kestra:///dev/flow/nothing.csv"
     )
 
 

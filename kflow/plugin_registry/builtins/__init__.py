@@ -438,7 +438,7 @@ _JDBC_SPECS: list[PluginSpec] = [
         f"{_JDBC}.duckdb.Query",
         "Run a SQL query on DuckDB.",
         "jdbc.DuckdbQueryProperties",
-        outputs=(*_QUERY_OUTPUTS, "outputFiles"),
+        outputs=(*_QUERY_OUTPUTS, "outputFiles", "databaseUri"),
     ),
 ]
 

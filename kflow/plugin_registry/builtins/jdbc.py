@@ -113,6 +113,12 @@ class DuckdbQueryProperties(QueryProperties):
 
     url: Text = Field("jdbc:duckdb:", description="The JDBC URL; in memory by default.")
     databaseFile: Text | None = Field(None, description="Path of the database file.")
+    databaseUri: Text | None = Field(
+        None, description="A kestra:// database file to open (a copy; see outputDbFile)."
+    )
+    outputDbFile: Templated[bool] = Field(
+        False, description="Store the database file afterwards, as output `databaseUri`."
+    )
     inputFiles: Dynamic[dict[str, Text]] | None = Field(
         None, description="Files to put next to the database: name → content or URI."
     )

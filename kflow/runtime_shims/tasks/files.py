@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 
 from kflow.runtime_shims.context import TaskContext
 from kflow.runtime_shims.tasks._common import (
+    as_text,
     failure,
     flag,
     integer,
@@ -121,21 +122,7 @@ def split(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
 def local_files(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
     """storage.LocalFiles: write `inputs` into the working directory, store `outputs`."""
     root = workdir(ctx).resolve()
-    inputs = rendered(ctx, props, "inputs")
-    if isinstance(inputs, str):
-        try:
-            inputs = json.loads(inputs)
-        except json.JSONDecodeError as error:
-            raise failure(ctx, f"'inputs' is not a JSON object: {error.msg}") from None
-    if inputs is not None and not isinstance(inputs, dict):
-        raise failure(ctx, "'inputs' must be a mapping of file names to contents")
-    for name, content in (inputs or {}).items():
-        target = inside(ctx, root, str(name))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str) and content.startswith("kestra://"):
-            shutil.copyfile(storage_path(ctx, content, f"inputs '{name}'"), target)
-        else:
-            target.write_text("" if content is None else str(content), encoding="utf-8")
+    write_files(ctx, rendered(ctx, props, "inputs"), root, "inputs")
     patterns = rendered(ctx, props, "outputs") or []
     if isinstance(patterns, str):
         patterns = [patterns]
@@ -241,6 +228,28 @@ def _uri_list(ctx: TaskContext, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise failure(ctx, "'files' must be a list of kestra:// URIs or a JSON array of them")
     return list(value)
+
+
+def write_files(ctx: TaskContext, files: Any, root: Path, what: str = "inputFiles") -> None:
+    """Write `files` (rendered: a mapping of name → text, or that mapping as JSON text) under
+    `root`; a value that is a `kestra://` URI is a copy of that file of internal storage."""
+    if files is None:
+        return
+    if isinstance(files, str):
+        try:
+            files = json.loads(files)
+        except json.JSONDecodeError as error:
+            raise failure(ctx, f"'{what}' is not a JSON object: {error.msg}") from None
+    if not isinstance(files, dict):
+        raise failure(ctx, f"'{what}' must be a mapping of file names to contents")
+    for name, content in files.items():
+        target = inside(ctx, root, as_text(name))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        value = as_text(content)
+        if value.startswith("kestra://"):
+            shutil.copyfile(storage_path(ctx, value.strip(), f"input file '{name}'"), target)
+        else:
+            target.write_text(value, encoding="utf-8")
 
 
 def inside(ctx: TaskContext, root: Path, name: str) -> Path:

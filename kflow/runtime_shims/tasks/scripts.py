@@ -52,7 +52,7 @@ from kflow.runtime_shims.context import TaskContext, TaskWarning
 from kflow.runtime_shims.storage import StorageError
 from kflow.runtime_shims.tasks import pyenv
 from kflow.runtime_shims.tasks._common import LEVELS, as_text, failure, flag, label
-from kflow.runtime_shims.tasks.files import inside, matching
+from kflow.runtime_shims.tasks.files import matching, write_files
 
 _OUTPUT_LINE = re.compile(r"^::(\{.*\})::$")
 _STORAGE_URI = re.compile(r"kestra://[-\w.+~#=/%]*")
@@ -265,25 +265,8 @@ def _check_namespace_files(ctx: TaskContext, props: Mapping[str, Any]) -> None:
 
 def _write_input_files(run: _Run, raw: Any) -> None:
     """`inputFiles` written into the working directory (a `kestra://` value is copied)."""
-    ctx = run.ctx
-    if raw is None:
-        return
-    files = run.render(raw)
-    if isinstance(files, str):
-        try:
-            files = json.loads(files)
-        except json.JSONDecodeError as error:
-            raise failure(ctx, f"'inputFiles' is not a JSON object: {error.msg}") from None
-    if not isinstance(files, dict):
-        raise failure(ctx, "'inputFiles' must be a mapping of file names to contents")
-    for name, content in files.items():
-        target = inside(ctx, run.root, as_text(name))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = as_text(content)
-        if text.startswith("kestra://"):
-            shutil.copyfile(_storage_file(ctx, text, f"input file '{name}'"), target)
-        else:
-            target.write_text(text, encoding="utf-8")
+    if raw is not None:
+        write_files(run.ctx, run.render(raw), run.root)
 
 
 def _storage_file(ctx: TaskContext, uri: str, what: str) -> Path:
