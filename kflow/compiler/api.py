@@ -53,13 +53,24 @@ def check_file(path: str):  # type: ignore[no-untyped-def]
 
 
 def validate_paths(paths: list[str]) -> ValidationResult:
-    """Validate every flow file under `paths`; one bad file never hides the others."""
+    """Validate every flow file under `paths`; one bad file never hides the others.
+
+    After every file is checked, Flow triggers are checked against the flows validated together
+    (KF318): always when a directory is among `paths`, else only for upstreams in the
+    namespace of another flow given.
+    """
+    from kflow.compiler.check import check_upstream_flows
+
     result = ValidationResult()
+    checked_flows = []
     for path in find_flow_files(paths):
         checked = check_file(path)
+        checked_flows.append(checked)
         result.files.append(path)
         result.sources[path] = checked.document.source
         result.diagnostics.extend(checked.diagnostics)
+    whole_directory = any(Path(path).is_dir() for path in paths)
+    result.diagnostics.extend(check_upstream_flows(checked_flows, whole_directory))
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 

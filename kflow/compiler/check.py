@@ -139,6 +139,9 @@ class CheckedFlow:
     input_ids: tuple[str, ...] = ()
     templates: dict[int, Template] = field(default_factory=dict)  # id(scalar) → parsed
     references: dict[int, list[Reference]] = field(default_factory=dict)  # id(scalar) → reads
+    # script task id → files read as outputs.<id>.outputFiles['name'] that it does not declare
+    # in `outputFiles` (the seed notes' form): lowering adds them to its `outputFiles`
+    implied_output_files: dict[str, set[str]] = field(default_factory=dict)
 
     def all_tasks(self) -> Iterator[SurfaceTask]:
         roots = [*self.tasks, *self.errors, *self.finally_, *self.after_execution]
@@ -1166,6 +1169,25 @@ class _Checker:
                 span,
                 did_you_mean(rest[0], outputs) or f"its outputs: {shown}",
             )
+        elif rest[0] == "outputFiles" and len(rest) > 1 and isinstance(rest[1], str):
+            self._implied_output_file(target, rest[1], span)
+
+    def _implied_output_file(self, target: SurfaceTask, file: str, span: Span) -> None:
+        """The seed notes read `outputs.<script>.outputFiles['x']` of a script task that lists
+        no `outputFiles`: kflow keeps the file the expression names, and says so."""
+        if not _is_script(target) or "outputFiles" in target.props:
+            return
+        implied = self.result.implied_output_files.setdefault(target.id, set())
+        if file in implied:
+            return
+        implied.add(file)
+        self.report(
+            "KF213",
+            f"task '{target.id}' lists no 'outputFiles'; kflow keeps '{file}' because this "
+            "expression reads it (seed notes form)",
+            span,
+            f"add `outputFiles: [{file}]` to task '{target.id}'",
+        )
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -1357,3 +1379,124 @@ def _json_list(text: str) -> bool:
         return isinstance(json.loads(text), list)
     except ValueError:
         return False
+
+
+# -- across flows: Flow trigger upstreams ---------------------------------------------------------
+
+FLOW_TRIGGER_TYPE = "io.kestra.plugin.core.trigger.Flow"
+# conditions that name one upstream flow by `namespace` and `flowId`
+_UPSTREAM_CONDITIONS = frozenset(
+    {
+        "io.kestra.plugin.core.condition.ExecutionFlow",
+        "io.kestra.plugin.core.condition.FlowCondition",
+        "io.kestra.plugin.core.condition.Execution",
+    }
+)
+
+
+def check_upstream_flows(
+    flows: list[CheckedFlow], whole_directory: bool, registry: Registry | None = None
+) -> list[Diagnostic]:
+    """KF318 for each Flow trigger upstream (a condition's or `preconditions.flows`' namespace
+    and flowId) that is not among `flows`, the flows validated together.
+
+    Only where the set can be expected to hold it: when a directory was validated
+    (`whole_directory`), or when another validated flow is in the upstream's namespace.
+    """
+    registry = registry or default_registry()
+    known: dict[str, set[str]] = {}  # namespace → flow ids
+    for checked in flows:
+        namespace, flow_id = _identity(checked)
+        if namespace and flow_id:
+            known.setdefault(namespace, set()).add(flow_id)
+    found: list[Diagnostic] = []
+    for checked in flows:
+        namespace, flow_id = _identity(checked)
+        for trigger_id, up_namespace, up_flow in _upstreams(checked, registry):
+            wanted = str(up_flow.value)
+            others = known.get(up_namespace, set()) - (
+                {flow_id} if up_namespace == namespace else set()
+            )
+            if wanted in known.get(up_namespace, ()) or not (whole_directory or others):
+                continue
+            if up_namespace in known:
+                hint = did_you_mean(wanted, others)
+            else:  # perhaps the namespace is mistyped
+                full_names = [f"{ns}.{i}" for ns, ids in known.items() for i in ids]
+                hint = did_you_mean(f"{up_namespace}.{wanted}", full_names)
+            found.append(
+                Diagnostic(
+                    "KF318",
+                    f"Flow trigger '{trigger_id}' waits for flow '{up_namespace}.{wanted}', "
+                    "which is not among the flows validated",
+                    up_flow.span,
+                    hint
+                    or "check its namespace and id; validate the directory holding every flow "
+                    "(kflow validate DIR) so that kflow sees it",
+                )
+            )
+    return found
+
+
+def _identity(checked: CheckedFlow) -> tuple[str, str]:
+    root = checked.document.root
+    if not isinstance(root, Mapping):
+        return "", ""
+    values = [root.get(key) for key in ("namespace", "id")]
+    namespace, flow_id = (str(v.value) if isinstance(v, Scalar) else "" for v in values)
+    return namespace, flow_id
+
+
+def _upstreams(checked: CheckedFlow, registry: Registry) -> Iterator[tuple[str, str, Scalar]]:
+    """(trigger id, upstream namespace, upstream flowId node) of the flow's Flow triggers."""
+    root = checked.document.root
+    triggers = root.get("triggers") if isinstance(root, Mapping) else None
+    for item in triggers.items if isinstance(triggers, Sequence) else ():
+        if not isinstance(item, Mapping):
+            continue
+        type_node, id_node = item.get("type"), item.get("id")
+        found = registry.lookup(type_node.value) if isinstance(type_node, Scalar) else None
+        if found is None or found[0].type != FLOW_TRIGGER_TYPE:
+            continue
+        trigger_id = str(id_node.value) if isinstance(id_node, Scalar) else "?"
+        pre = item.get("preconditions")
+        flows = pre.get("flows") if isinstance(pre, Mapping) else None
+        for entry in flows.items if isinstance(flows, Sequence) else ():
+            yield from _named_flow(trigger_id, entry)
+        conditions = item.get("conditions")
+        for condition in conditions.items if isinstance(conditions, Sequence) else ():
+            yield from _condition_upstreams(trigger_id, condition, registry)
+
+
+def _condition_upstreams(
+    trigger_id: str, node: Node, registry: Registry
+) -> Iterator[tuple[str, str, Scalar]]:
+    if not isinstance(node, Mapping):
+        return
+    type_node = node.get("type")
+    found = registry.lookup(type_node.value) if isinstance(type_node, Scalar) else None
+    if found is not None and found[0].type in _UPSTREAM_CONDITIONS:
+        yield from _named_flow(trigger_id, node)
+    nested = node.get("conditions")  # Not, Or (a list), MultipleCondition (a mapping)
+    children = (
+        nested.items
+        if isinstance(nested, Sequence)
+        else [v for _, v in nested.items]
+        if isinstance(nested, Mapping)
+        else []
+    )
+    for child in children:
+        yield from _condition_upstreams(trigger_id, child, registry)
+
+
+def _named_flow(trigger_id: str, node: Node) -> Iterator[tuple[str, str, Scalar]]:
+    if not isinstance(node, Mapping):
+        return
+    namespace, flow_id = node.get("namespace"), node.get("flowId")
+    if (
+        isinstance(namespace, Scalar)
+        and isinstance(flow_id, Scalar)
+        and isinstance(namespace.value, str)
+        and isinstance(flow_id.value, str)
+    ):
+        yield trigger_id, namespace.value, flow_id

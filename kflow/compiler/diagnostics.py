@@ -85,6 +85,12 @@ CODES: dict[str, Code] = _codes(
     ("KF315", "invalid-task-id", E, "a task or trigger id is not valid"),
     ("KF316", "enterprise-only", E, "a property needs Kestra Enterprise"),
     ("KF317", "task-not-allowed-here", E, "a task of this kind cannot be placed here"),
+    (
+        "KF318",
+        "unknown-upstream-flow",
+        W,
+        "a Flow trigger waits for a flow that is not among the flows validated",
+    ),
     # KF4xx: target support
     ("KF401", "not-expressible-on-target", E, "the target cannot express this construct"),
     ("KF402", "approximated-on-target", W, "the target expresses this construct approximately"),

@@ -78,6 +78,9 @@ class _Lowering:
                 props.setdefault("containerImage", image)
         if props.pop("fetch", None) is True:
             props.setdefault("fetchType", "FETCH")
+        implied = self.checked.implied_output_files.get(task.id)
+        if implied:
+            props.setdefault("outputFiles", sorted(implied))
         run_if = [str(v) for v in [to_python(node.get("runIf"))] if v is not None]
         conditions = node.get("conditions")
         if isinstance(conditions, Sequence):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kflow.compiler.api import check_file, compile_paths
+from kflow.compiler.api import check_file, compile_paths, validate_paths
 from kflow.compiler.diagnostics import CODES, Diagnostic
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "diagnostics"
@@ -54,6 +54,7 @@ EXPECTED: dict[str, list[tuple[str, int, int]]] = {
     "KF315-invalid-task-id.yml": [("KF315", 4, 9)],
     "KF316-enterprise-only.yml": [("KF316", 7, 5)],
     "KF317-task-not-allowed-here.yml": [("KF317", 8, 15)],
+    "KF318-unknown-upstream-flow.yml": [("KF318", 14, 19)],  # a directory of two flows
     "KF401-not-expressible-on-target.yml": [("KF401", 4, 5)],
     "KF402-approximated-on-target.yml": [("KF402", 4, 5)],
     "KF501-expression-syntax.yml": [("KF501", 6, 21)],
@@ -72,7 +73,10 @@ def test_every_code_has_a_case() -> None:
 
 def diagnostics_of(path: Path) -> list[Diagnostic]:
     """What kflow reports for a case: `kflow validate`, or for a target code (KF4xx) what
-    `kflow compile --target airflow` reports."""
+    `kflow compile --target airflow` reports. A case about flows validated together (KF318) is a
+    directory of flows."""
+    if path.is_dir():
+        return validate_paths([str(path)]).diagnostics
     if path.name.startswith("KF4"):
         with tempfile.TemporaryDirectory() as out:
             return compile_paths([str(path)], "airflow", out, check=True).diagnostics
