@@ -1,4 +1,5 @@
-"""The bundled runner's commands: `kflow run`, and `namespaces`, `flows` and `executions`.
+"""The bundled runner's commands: `kflow run`, `namespaces`, `flows`, `executions`, `server`
+and `triggers`.
 
 `register(subparsers)` adds them to the `kflow` argument parser; each command is
 `cmd_*(args, out) -> exit code`, like the other commands of `kflow.cli`. Nothing heavy is
@@ -439,6 +440,71 @@ def cmd_executions_logs(args: argparse.Namespace, out: TextIO) -> int:
         time.sleep(0.2)
 
 
+def cmd_server(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve webhooks, run schedules and Flow triggers of the flows directory until stopped."""
+    from kflow.server.app import Options, StartError, serve
+
+    if args.workers < 1:
+        raise _usage("--workers must be at least 1")
+    if not 0 <= args.port <= 65535:
+        raise _usage("--port must be between 0 and 65535")
+    if args.max_body < 0:
+        raise _usage("--max-body must not be negative")
+    if not os.path.isdir(args.flows_dir):
+        raise _usage(f"no such directory: {args.flows_dir}")
+    options = Options(
+        flows_dir=Path(args.flows_dir),
+        state_dir=args.state_dir,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        max_body=args.max_body,
+        grace=args.grace,
+    )
+    try:
+        return serve(options, out)
+    except StartError as error:
+        raise _usage(str(error)) from None
+
+
+def cmd_triggers_list(args: argparse.Namespace, out: TextIO) -> int:
+    """Every trigger of every flow of the flows directory."""
+    import sqlite3
+
+    from kflow.runtime_shims.state import StateStore
+    from kflow.server.catalogue import FlowCatalogue
+    from kflow.server.listing import describe, trigger_rows
+
+    catalogue = FlowCatalogue(Path(args.flows_dir))
+    catalogue.reload()
+    home = args.state_dir or os.environ.get("KFLOW_HOME") or str(Path.home() / ".kflow")
+    store = None
+    if (Path(home) / "state.db").is_file():  # the last fired dates, if a server ever ran
+        try:
+            store = StateStore(home)
+        except (OSError, sqlite3.Error) as error:
+            raise _usage(f"cannot open the state directory ({home}): {error}") from None
+    rows = trigger_rows(catalogue, store)
+    if args.format == "json":
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_OK
+    _table(
+        out,
+        ["NAMESPACE", "FLOW", "TRIGGER", "TYPE", "DETAIL"],
+        [
+            [
+                r["namespace"],
+                r["flowId"],
+                r["triggerId"] + (" (disabled)" if r["disabled"] else ""),
+                r["type"].rpartition(".")[2],
+                describe(r),
+            ]
+            for r in rows
+        ],
+    )
+    return EXIT_OK
+
+
 # -- output ------------------------------------------------------------------------------------
 
 
@@ -631,7 +697,8 @@ ENGINES = ("runner", "airflow", "prefect")
 
 
 def register(commands: Any) -> None:
-    """Add `run`, `namespaces`, `flows` and `executions` to the `kflow` subparsers."""
+    """Add `run`, `namespaces`, `flows`, `executions`, `server` and `triggers` to the `kflow`
+    subparsers."""
     state = argparse.ArgumentParser(add_help=False)
     state.add_argument(
         "--state-dir",
@@ -742,6 +809,52 @@ def register(commands: Any) -> None:
         "--force", action="store_true", help="resume even if its process seems alive"
     )
     ex_resume.set_defaults(run=cmd_resume)
+
+    server = commands.add_parser(
+        "server",
+        parents=[state, flows_dir],
+        help="serve webhooks and run the schedules and Flow triggers of a flows directory",
+        description="Run the flows of DIR when their triggers fire: Schedule triggers at their "
+        "dates, Flow triggers when a matching execution ends (also one run by `kflow run` with "
+        "the same state directory), Webhook triggers on "
+        "/api/v1/executions/webhook/{namespace}/{flowId}/{key}. GET /api/v1/executions/{id} "
+        "returns an execution. The flows directory is re-read when files change, and on "
+        "SIGHUP; SIGINT/SIGTERM stop gracefully.",
+    )
+    server.add_argument(
+        "--port", type=int, default=8080, help="TCP port (default 8080; 0: any free one)"
+    )
+    server.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    server.add_argument(
+        "--workers", type=int, default=4, help="executions run at the same time (default 4)"
+    )
+    server.add_argument(
+        "--max-body",
+        type=int,
+        default=10 * 1024 * 1024,
+        metavar="BYTES",
+        help="largest webhook request body; larger ones get 413 (default 10 MiB)",
+    )
+    server.add_argument(
+        "--grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="on SIGINT/SIGTERM, how long running executions may go on before the server exits "
+        "(those still running are resumed at the next start; default 30)",
+    )
+    server.set_defaults(run=cmd_server)
+
+    triggers = commands.add_parser("triggers", help="list the triggers of a flows directory")
+    trigger_commands = triggers.add_subparsers(dest="subcommand", metavar="COMMAND", required=True)
+    triggers_list = trigger_commands.add_parser(
+        "list",
+        parents=[state, flows_dir, fmt],
+        help="every trigger: schedules with their next and last dates, webhook URLs, Flow triggers",
+    )
+    triggers_list.set_defaults(run=cmd_triggers_list)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -301,6 +301,8 @@ class Engine:
     def start_background(self, target: Callable[[], Any], name: str) -> None:
         """Run `target` on a thread that `wait_background` joins."""
         thread = threading.Thread(target=target, name=name, daemon=True)
+        # a long-running server starts threads for ever: keep only those still running
+        self._background = [t for t in self._background if t.is_alive()]
         self._background.append(thread)
         thread.start()
 

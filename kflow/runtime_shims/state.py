@@ -5,6 +5,12 @@ one short transaction, so a process killed at any point leaves the database cons
 committed stays, and a task run that was RUNNING is found RUNNING and is run again on resume.
 One connection per store, shared by the engine's threads behind a lock: SQLite serializes
 writers anyway, and one connection avoids a connection per worker thread.
+
+What `kflow server` keeps is here too: the last date each Schedule trigger handled, the state of
+Flow trigger preconditions, and the log of execution state changes that Flow triggers read. That
+log is filled by SQLite triggers on `executions`, so every process that writes the database
+(`kflow run`, `kflow flows execute`, a server) feeds it; its `seq` follows commit order, because
+SQLite has one writer at a time, so a reader that remembers the last `seq` it saw misses nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
@@ -76,7 +82,61 @@ CREATE TABLE IF NOT EXISTS kv (
     expires TEXT,
     PRIMARY KEY (namespace, key)
 );
+CREATE TABLE IF NOT EXISTS schedule_state (
+    namespace TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    trigger_id TEXT NOT NULL,
+    since TEXT NOT NULL,
+    handled_until TEXT,
+    last_fired TEXT,
+    PRIMARY KEY (namespace, flow_id, trigger_id)
+);
+CREATE TABLE IF NOT EXISTS execution_transitions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    execution_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    date TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    name TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flow_trigger_state (
+    namespace TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    trigger_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (namespace, flow_id, trigger_id)
+);
 """
+
+#: The execution states a Flow trigger reacts to (Kestra: the terminal ones and PAUSED).
+TRANSITION_STATES = (
+    "SUCCESS",
+    "WARNING",
+    "FAILED",
+    "KILLED",
+    "SKIPPED",
+    "CANCELLED",
+    "RETRIED",
+    "PAUSED",
+)
+_TRANSITION_IN = ", ".join(f"'{state}'" for state in TRANSITION_STATES)
+_TRANSITION_ROW = (
+    "INSERT INTO execution_transitions (execution_id, state, date) VALUES "
+    "(NEW.id, NEW.state, COALESCE(NEW.end_date, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+)
+# Created one by one: a trigger's body holds a ';', so these cannot go through SCHEMA's split.
+SQL_TRIGGERS = (
+    f"""CREATE TRIGGER IF NOT EXISTS executions_transition_update
+    AFTER UPDATE OF state ON executions
+    WHEN NEW.state IN ({_TRANSITION_IN}) AND NEW.state IS NOT OLD.state
+    BEGIN {_TRANSITION_ROW}; END""",
+    f"""CREATE TRIGGER IF NOT EXISTS executions_transition_insert
+    AFTER INSERT ON executions
+    WHEN NEW.state IN ({_TRANSITION_IN})
+    BEGIN {_TRANSITION_ROW}; END""",
+)
 
 # Columns added after the first schema: added in place to a database that lacks them.
 _ADDED_COLUMNS = {
@@ -185,6 +245,8 @@ class StateStore:
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                for statement in SQL_TRIGGERS:
+                    db.execute(statement)
                 self._add_columns(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -200,6 +262,13 @@ class StateStore:
             for name, decl in columns:
                 if name not in present:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around every store call made inside it by this thread: all of them
+        are committed together, or none if the block raises. Other threads wait meanwhile."""
+        with self._tx():
+            yield
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -380,6 +449,168 @@ class StateStore:
     def kv_delete(self, namespace: str, key: str) -> bool:
         """Delete a key; True if it existed."""
         return self._write("DELETE FROM kv WHERE namespace = ? AND key = ?", (namespace, key)) > 0
+
+    # -- schedules (kflow server) ---------------------------------------------------------------
+
+    def schedule_state(self, namespace: str, flow_id: str, trigger_id: str) -> ScheduleState | None:
+        """What the scheduler recorded for one Schedule trigger, or None if it never saw it."""
+        rows = self._read(
+            "SELECT * FROM schedule_state WHERE namespace = ? AND flow_id = ? AND trigger_id = ?",
+            (namespace, flow_id, trigger_id),
+        )
+        return _schedule_state(rows[0]) if rows else None
+
+    def schedule_states(self) -> list[ScheduleState]:
+        """Every Schedule trigger the scheduler has seen."""
+        rows = self._read("SELECT * FROM schedule_state ORDER BY namespace, flow_id, trigger_id")
+        return [_schedule_state(row) for row in rows]
+
+    def start_schedule(
+        self, namespace: str, flow_id: str, trigger_id: str, since: str, until: str | None
+    ) -> bool:
+        """Record that the scheduler watches a trigger from `since` on, every date up to
+        `until` handled (None: none yet, a backfill is to come); False if it already did (the
+        row is left as it is)."""
+        return (
+            self._write(
+                "INSERT OR IGNORE INTO schedule_state VALUES (?,?,?,?,?,NULL)",
+                (namespace, flow_id, trigger_id, since, until),
+            )
+            > 0
+        )
+
+    def advance_schedule(
+        self,
+        namespace: str,
+        flow_id: str,
+        trigger_id: str,
+        previous: str | None,
+        until: str,
+        fired: str | None = None,
+    ) -> bool:
+        """Record that every date of a trigger up to `until` is handled (and that the date
+        `fired` started an execution), if the mark still is `previous`; False when another
+        writer moved it first (compare-and-set: a date is never handled twice)."""
+        return (
+            self._write(
+                "UPDATE schedule_state SET handled_until = ?, last_fired = COALESCE(?, last_fired)"
+                " WHERE namespace = ? AND flow_id = ? AND trigger_id = ? AND handled_until IS ?",
+                (until, fired, namespace, flow_id, trigger_id, previous),
+            )
+            > 0
+        )
+
+    # -- execution state changes, for Flow triggers (kflow server) ------------------------------
+
+    def transitions(self, after: int, limit: int = 500) -> list[Transition]:
+        """State changes (into a terminal state or PAUSED) committed after `seq` `after`, oldest
+        first, with what their execution holds now."""
+        rows = self._read(
+            "SELECT t.seq, t.execution_id, t.state, t.date, e.namespace, e.flow_id, e.outputs,"
+            " e.labels, e.start_date FROM execution_transitions t"
+            " JOIN executions e ON e.id = t.execution_id"
+            " WHERE t.seq > ? ORDER BY t.seq LIMIT ?",
+            (after, limit),
+        )
+        return [
+            Transition(
+                seq=row["seq"],
+                execution_id=row["execution_id"],
+                namespace=row["namespace"],
+                flow_id=row["flow_id"],
+                state=row["state"],
+                date=row["date"],
+                start_date=row["start_date"],
+                outputs=_load(row["outputs"]) or {},
+                labels=_load(row["labels"]) or {},
+            )
+            for row in rows
+        ]
+
+    def last_transition(self) -> int:
+        """The `seq` of the latest state change (0 when there is none)."""
+        return int(self._read("SELECT COALESCE(MAX(seq), 0) FROM execution_transitions")[0][0])
+
+    def forget_transitions(self, upto: int) -> int:
+        """Delete the state changes up to `seq` `upto` (read by every reader); how many."""
+        return self._write("DELETE FROM execution_transitions WHERE seq <= ?", (upto,))
+
+    def cursor(self, name: str) -> int | None:
+        """A reader's position in the state changes, or None if it never read."""
+        rows = self._read("SELECT seq FROM cursors WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else None
+
+    def move_cursor(self, name: str, previous: int | None, seq: int) -> bool:
+        """Move a cursor to `seq` if it still is at `previous` (None: not created yet); False when
+        another reader moved it first."""
+        if previous is None:
+            return self._write("INSERT OR IGNORE INTO cursors VALUES (?, ?)", (name, seq)) > 0
+        return (
+            self._write(
+                "UPDATE cursors SET seq = ? WHERE name = ? AND seq = ?", (seq, name, previous)
+            )
+            > 0
+        )
+
+    def flow_trigger_state(self, namespace: str, flow_id: str, trigger_id: str) -> Any:
+        """The stored preconditions state of a Flow trigger (JSON data), or None."""
+        rows = self._read(
+            "SELECT state FROM flow_trigger_state WHERE namespace = ? AND flow_id = ?"
+            " AND trigger_id = ?",
+            (namespace, flow_id, trigger_id),
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def save_flow_trigger_state(
+        self, namespace: str, flow_id: str, trigger_id: str, state: Any
+    ) -> None:
+        """Store the preconditions state of a Flow trigger (JSON data)."""
+        self._write(
+            "INSERT OR REPLACE INTO flow_trigger_state VALUES (?,?,?,?)",
+            (namespace, flow_id, trigger_id, _dump(state)),
+        )
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """What the scheduler recorded for one Schedule trigger: when it first saw it, the instant
+    up to which every date is handled (started, or left out by conditions or by
+    `recoverMissedSchedules`; None while a first backfill is to come), and the last date that
+    started an execution. ISO-8601 text."""
+
+    namespace: str
+    flow_id: str
+    trigger_id: str
+    since: str
+    handled_until: str | None
+    last_fired: str | None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An execution reaching a terminal state or PAUSED (at `date`), with its start date,
+    outputs and labels."""
+
+    seq: int
+    execution_id: str
+    namespace: str
+    flow_id: str
+    state: str
+    date: str
+    start_date: str
+    outputs: dict[str, Any]
+    labels: dict[str, Any]
+
+
+def _schedule_state(row: sqlite3.Row) -> ScheduleState:
+    return ScheduleState(
+        row["namespace"],
+        row["flow_id"],
+        row["trigger_id"],
+        row["since"],
+        row["handled_until"],
+        row["last_fired"],
+    )
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)

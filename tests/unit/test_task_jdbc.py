@@ -670,7 +670,7 @@ def test_duckdb_missing_fails_with_the_extra_to_install(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "duckdb", None)  # what `import duckdb` meets when absent
-    assert "install kflow[duckdb]" in run.fails("duckdb.Query", sql="SELECT 1")
+    assert "pip install duckdb" in run.fails("duckdb.Query", sql="SELECT 1")
 
 
 # -- a whole flow --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Each is `run(ctx, props) -> outputs`, Kestra's task of the same name (the seed notes' `Load` is
 kflow's), run through a Python driver: psycopg, PyMySQL, the standard sqlite3, and duckdb (the
-optional extra `kflow[duckdb]`). The parts:
+`duckdb` package, a dependency of kflow). The parts:
 
 - `jdbc_urls`: the JDBC `url`, `username`, `password` (with the `KFLOW_JDBC_<DB>_*` environment
   fallback) as driver arguments; passwords masked in every message.
@@ -84,7 +84,7 @@ def sqlite_query(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def duckdb_query(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
-    """duckdb.Query: run `sql` on DuckDB (needs `kflow[duckdb]`)."""
+    """duckdb.Query: run `sql` on DuckDB (needs the `duckdb` package)."""
     from kflow.runtime_shims.tasks import jdbc_duckdb
 
     return jdbc_duckdb.run_query(ctx, props)

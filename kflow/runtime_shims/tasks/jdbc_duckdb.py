@@ -1,4 +1,4 @@
-"""DuckDB: the duckdb.Query task (needs the optional `duckdb` package: `kflow[duckdb]`).
+"""DuckDB: the duckdb.Query task (the `duckdb` package, a dependency of kflow).
 
 - `url`: `jdbc:duckdb:` (the default; in memory, or the file `databaseFile` when given),
   `jdbc:duckdb:/abs/file.db`, `jdbc:duckdb:file.db` (relative to the task's working directory),
@@ -91,7 +91,7 @@ def run_query(ctx: TaskContext, props: Mapping[str, Any]) -> dict[str, Any]:
         import duckdb
     except ImportError:
         raise failure(
-            ctx, "needs the duckdb package, which is not installed: install kflow[duckdb]"
+            ctx, "needs the duckdb package, which is not installed here: pip install duckdb"
         ) from None
     creds = credentials(ctx, props, "duckdb")
     secrets = creds.secrets()
