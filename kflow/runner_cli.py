@@ -276,7 +276,7 @@ def _start(
         sys.stderr.write(f"kflow: flow {loaded.flow.namespace}.{loaded.flow.id} is disabled\n")
         return EXIT_FAILED
     store, storage = open_state(args)
-    printer = _printer(args.output, out)
+    printer = _printer(args.output, out, args.log_level)
     engine = _engine(args, flows_dir, printer, store, storage)
     try:
         record = engine.create(loaded, inputs)
@@ -298,7 +298,7 @@ def cmd_resume(args: argparse.Namespace, out: TextIO) -> int:
     if record is None:
         sys.stderr.write(f"kflow executions resume: no execution with id '{args.id}'\n")
         return EXIT_FAILED
-    printer = _printer(args.output, out)
+    printer = _printer(args.output, out, args.log_level)
     engine = _engine(args, record.flows_dir, printer, store, storage)
     try:
         engine.check_resumable(record, force=args.force)
@@ -519,15 +519,15 @@ def _report(
         printer.summary(store, record)
 
 
-def _printer(output: str, out: TextIO) -> Any:
+def _printer(output: str, out: TextIO, log_level: str = "INFO") -> Any:
     if output == "json":
         return _Silent()
     if _is_tty(out) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb":
         try:
-            return _RichPrinter(out)
+            return _RichPrinter(out, log_level)
         except ImportError:
             pass
-    return _TextPrinter(out)
+    return _TextPrinter(out, log_level)
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -564,8 +564,11 @@ class _Silent:
 class _TextPrinter(_Silent):
     """Plain lines: log lines and ended task runs as they come, then a summary."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, log_level: str = "INFO") -> None:
+        from kflow.runtime_shims.execution import level_rank
+
         self.out = out
+        self.floor = level_rank(log_level)
         self.lock = threading.Lock()
         self.flows: dict[str, str] = {}
         self.top: str | None = None
@@ -601,9 +604,14 @@ class _TextPrinter(_Silent):
         )
 
     def log(self, execution_id: str, task_id: str | None, level: str, message: str) -> None:
+        from kflow.runtime_shims.execution import level_rank
+
+        if level_rank(level) < self.floor:
+            return  # stored all the same: `kflow executions logs --level` shows it
         where = f" {task_id}" if task_id else ""
         prefix = self._prefix(execution_id)
-        self.write(f"  {prefix}{level:<5}{where}: {message}", _LOG_STYLES.get(level))
+        text = message.replace("\n", "\n      ")  # continuation lines stay under the message
+        self.write(f"  {prefix}{level:<5}{where}: {text}", _LOG_STYLES.get(level))
 
     def summary(self, store: StateStore, record: ExecutionRecord) -> None:
         from collections import Counter
@@ -627,10 +635,10 @@ class _TextPrinter(_Silent):
 class _RichPrinter(_TextPrinter):
     """On a terminal: coloured lines, and a status line naming the tasks running now."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, log_level: str = "INFO") -> None:
         from rich.console import Console
 
-        super().__init__(out)
+        super().__init__(out, log_level)
         self.console = Console(file=out, highlight=False)
         self.running: dict[str, str] = {}
         self.status = self.console.status("starting…")
@@ -718,6 +726,14 @@ def register(commands: Any) -> None:
         choices=OUTPUTS,
         default="text",
         help="text (live progress, then a summary) or json (one report object on stdout)",
+    )
+    output.add_argument(
+        "--log-level",
+        choices=("TRACE", "DEBUG", "INFO", "WARN", "ERROR"),
+        default="INFO",
+        type=str.upper,
+        help="the least level of the log lines text output shows (default INFO; every line is "
+        "kept: `kflow executions logs` shows them)",
     )
     inputs = argparse.ArgumentParser(add_help=False)
     inputs.add_argument(

@@ -81,8 +81,10 @@ class Branch:
 
 
 def _is_script(task: SurfaceTask | None) -> bool:
-    return task is not None and task.spec is not None and task.spec.type.startswith(
-        "io.kestra.plugin.scripts."
+    return (
+        task is not None
+        and task.spec is not None
+        and task.spec.type.startswith("io.kestra.plugin.scripts.")
     )
 
 

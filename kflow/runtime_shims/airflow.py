@@ -13,7 +13,8 @@ the compiler found it reads, and nothing else.
 - ForEach → `KestraValues`, then a task group mapped over its result;
 - Subflow → `KestraSubflow` (a `TriggerDagRunOperator`), then `KestraSubflowWait`;
 - errors, finally → a `KestraGate` before the handlers;
-- final state, flow outputs → `KestraEnd` (`_kflow_end`, `all_done`): fails the run when FAILED.
+- final state, flow outputs → `KestraEnd` (`_kflow_end`, `all_done`): fails the run when FAILED;
+- the end's asset event (for Flow triggers) → `KestraEnded` (`_kflow_ended`, a teardown).
 
 Importing this module costs only `airflow.sdk` (already loaded by the DAG file); kflow's
 compiler and task implementations are imported when a task runs.
@@ -35,6 +36,8 @@ CHOSEN_KEY = "kestra_branch"
 SKIPPED_KEY = "kestra_skipped"
 START = "_kflow_start"
 END = "_kflow_end"
+#: The conf key of a run started in place of a Webhook trigger (`body`, `headers`, `parameters`).
+TRIGGER_CONF = "kestra_trigger"
 
 FAILED = "FAILED"
 SKIPPED = "SKIPPED"
@@ -146,17 +149,52 @@ class _Kestra(BaseOperator):
 
 
 class KestraStart(_Kestra):
-    """Creates the Kestra execution: checks and coerces the inputs given as DAG params."""
+    """Creates the Kestra execution: checks and coerces the inputs given as DAG params, and
+    gives it the `trigger` variable of the trigger that started the DAG run:
+
+    - a scheduled (or backfill) run: the Schedule trigger whose cron gives the logical date
+      (`trigger.date`); when its conditions do not hold, the run skips all its tasks;
+    - a run of the assets of an upstream flow's end: the Flow trigger its end matches (the
+      execution's id, namespace, flowId, state and outputs from the asset event's `extra`);
+      when none does, the run skips all its tasks;
+    - a run whose conf holds `kestra_trigger` (`body`, `headers`, `parameters`): the Webhook.
+    """
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from kflow.runtime_shims.inputs import InputError
         from kflow.runtime_shims.step import start
 
+        triggered = self.triggered(context)
+        if triggered is not None and triggered.skip:
+            raise AirflowSkipException(triggered.skip)
         params = {spec["id"]: context["params"].get(spec["id"]) for spec in self.flow["inputs"]}
         try:
-            return start(self.flow, params)
+            return start(self.flow, params, trigger=triggered)
         except InputError as error:
             raise AirflowFailException(f"invalid inputs: {error}") from None
+
+    def triggered(self, context: Any) -> Any:
+        """The trigger that started this DAG run (`step.Triggered`), None for a manual run."""
+        from kflow.runtime_shims import step
+
+        if not self.flow.get("triggers"):
+            return None
+        run = context["dag_run"]
+        kind = str(getattr(run.run_type, "value", run.run_type))
+        try:
+            if kind in ("scheduled", "backfill") and run.logical_date is not None:
+                return step.by_schedule(self.flow, run.logical_date)
+            if kind == "asset_triggered":
+                ended = upstream_end(context.get("triggering_asset_events") or {})
+                return None if ended is None else step.by_flow(self.flow, ended)
+        except ValueError as error:  # a schedule or a condition that cannot be evaluated
+            raise AirflowFailException(f"trigger: {error}") from None
+        payload = (run.conf or {}).get(TRIGGER_CONF)
+        if isinstance(payload, Mapping):
+            return step.by_webhook(self.flow, payload)
+        return None
 
 
 class KestraTask(_Kestra):
@@ -284,17 +322,22 @@ class KestraEnd(_Kestra):
         self.tree = tree
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from kflow.runtime_shims.step import TaskRun, assemble
 
         ti = context["ti"]
         ids = list(_ids(self.tree))
-        if ti.xcom_pull(task_ids=START) is None:  # the inputs were refused: nothing ran
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+        if ti.xcom_pull(task_ids=START) is None:
+            if states.get(START) == "skipped":  # the trigger's conditions do not hold
+                raise AirflowSkipException("no execution: the trigger's conditions do not hold")
+            # the inputs were refused: nothing ran
             ti.xcom_push(key=RECORD, value={"state": FAILED, "outputs": {}, "error": "no start"})
             raise AirflowFailException("the execution did not start: its inputs were refused")
         records = read_records(ti, ids)
         # A task that failed without recording its run (killed, out of memory, a subflow that
         # could not be triggered) still failed: `child.trigger` is part of the task `child`.
-        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
         for airflow_id, state in states.items():
             task_id = _kestra_id(airflow_id, ids)
             if state == "failed" and task_id in ids and task_id not in records:
@@ -312,6 +355,58 @@ class KestraEnd(_Kestra):
         if result["state"] == FAILED:
             raise AirflowFailException(result.get("error") or "the execution FAILED")
         return result
+
+
+class KestraEnded(_Kestra):
+    """After `_kflow_end`: the asset event of the execution's end state, on the flow's asset
+    alias (`outlets`): the asset `<alias>/<STATE>` gets one event whose `extra` holds the
+    execution's `executionId`, `namespace`, `flowId`, `state`, `outputs`, `labels`; the assets of
+    the other states get none. A teardown task: its own state never changes the DAG run's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        from airflow.sdk import TriggerRule
+
+        # Runs once `_kflow_end` is done, whatever its state (which decides the DAG run's).
+        self.is_teardown = True
+        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
+
+    def execute(self, context: Any) -> None:
+        from airflow.sdk import Asset, AssetAlias
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        ti = context["ti"]
+        end = ti.xcom_pull(task_ids=END, key=RECORD)
+        started = ti.xcom_pull(task_ids=START)
+        if not isinstance(end, Mapping) or not isinstance(started, Mapping):
+            raise AirflowSkipException("no execution ended: no event")
+        alias = next(o for o in self.outlets if isinstance(o, AssetAlias))
+        state = str(end.get("state") or FAILED)
+        extra = {
+            "executionId": started.get("id"),
+            "namespace": self.flow["namespace"],
+            "flowId": self.flow["id"],
+            "state": state,
+            "outputs": dict(end.get("outputs") or {}),
+            "labels": dict(started.get("labels") or {}),
+            "startDate": started.get("startDate"),
+        }
+        context["outlet_events"][alias].add(Asset(f"{alias.name}/{state}"), extra=extra)
+
+
+def upstream_end(events: Mapping[Any, Sequence[Any]]) -> dict[str, Any] | None:
+    """The upstream execution end a DAG run was started by: the latest Kestra asset event
+    among the run's triggering asset events (its `extra`)."""
+    found = [
+        event
+        for queue in events.values()
+        for event in queue
+        if isinstance(getattr(event, "extra", None), Mapping) and "executionId" in event.extra
+    ]
+    if not found:
+        return None
+    latest = max(found, key=lambda event: event.timestamp)
+    return dict(latest.extra)
 
 
 def _kestra_id(airflow_id: str, ids: list[str]) -> str:

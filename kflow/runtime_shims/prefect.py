@@ -13,6 +13,9 @@ kflow's: Kestra templates are rendered by the shim, never by Prefect.
   (`outputs(...)`: the records of exactly the tasks it reads);
 - a FAILED task run raises `Stopped` in the flow body: the tasks after it in its block do not
   start, as in Kestra; `except Stopped` runs `errors`, `finally` runs `finally`;
+- a flow with triggers takes `kestra_trigger` (which trigger started the run, see
+  `execution`): the `trigger` variable; when the trigger's conditions do not hold, the body
+  stops at `run.check_trigger()` and the flow run ends Completed, named Skipped;
 - `Run.end()` calls the task `_kflow_end`, which computes the execution's Kestra state
   (`step.assemble`) and the flow's `outputs`; the flow returns a `Completed` state holding the
   outputs (its message says when the Kestra state is WARNING) or a `Failed` one.
@@ -47,6 +50,10 @@ MAX_THREADS = 16
 
 class Stopped(Exception):
     """A Kestra task run of this block ended FAILED: the tasks after it do not start."""
+
+
+class NotTriggered(Exception):
+    """The trigger's conditions do not hold: the flow body stops before its first task."""
 
 
 class KestraTaskFailed(Exception):
@@ -336,9 +343,19 @@ def end_task() -> Any:
 # -- in the flow body ----------------------------------------------------------------------------
 
 
-def execution(flow: Mapping[str, Any], tree: Mapping[str, Any], inputs: Mapping[str, Any]) -> Run:
+def execution(
+    flow: Mapping[str, Any],
+    tree: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    trigger: Mapping[str, Any] | None = None,
+) -> Run:
     """Start the Kestra execution of this flow run: the inputs are checked and coerced by
-    Kestra's rules (`InputError` fails the flow run). Its id is the Prefect flow run's id."""
+    Kestra's rules (`InputError` fails the flow run). Its id is the Prefect flow run's id.
+
+    `trigger` is the flow's `kestra_trigger` parameter: set by a deployment schedule (`id`),
+    a deployment trigger (`id` and the upstream flow run's event) or a call that stands for a
+    Webhook (`body`, `headers`, `parameters`); None for a run started by hand. When the
+    trigger's conditions do not hold, no execution is created (`Run.check_trigger`)."""
     from kflow.runtime_shims.step import start
 
     flow_run_id: str | None = None
@@ -348,7 +365,74 @@ def execution(flow: Mapping[str, Any], tree: Mapping[str, Any], inputs: Mapping[
         flow_run_id = str(flow_run.id) if flow_run.id else None
     except ImportError:  # pragma: no cover - Prefect is what runs this
         pass
-    return Run(flow, tree, start(flow, inputs, flow_run_id))
+    triggered = triggered_by(flow, trigger)
+    if triggered is not None and triggered.skip:
+        return Run(flow, tree, {}, skipped=triggered.skip)
+    return Run(flow, tree, start(flow, inputs, flow_run_id, trigger=triggered))
+
+
+def triggered_by(flow: Mapping[str, Any], trigger: Mapping[str, Any] | None) -> Any:
+    """The trigger a flow run was started by (`step.Triggered`), from its `kestra_trigger`."""
+    from kflow.runtime_shims import step
+
+    if not trigger:
+        return None
+    kinds = {t["id"]: t["type"] for t in flow.get("triggers") or ()}
+    kind = kinds.get(trigger.get("id")) if trigger.get("id") is not None else step.WEBHOOK
+    if kind == step.SCHEDULE:
+        return step.by_schedule(flow, _scheduled_time(), str(trigger["id"]))
+    if kind == step.FLOW_TRIGGER:
+        return step.by_flow(flow, upstream_end(trigger))
+    if kind == step.WEBHOOK:
+        return step.by_webhook(flow, trigger)
+    raise ValueError(f"kestra_trigger names no trigger of this flow: {trigger.get('id')!r}")
+
+
+def _scheduled_time() -> Any:
+    """When this flow run was scheduled to start (the date a deployment schedule gave it)."""
+    from prefect.runtime import flow_run
+
+    return flow_run.scheduled_start_time
+
+
+#: The Kestra state of a Prefect flow run's end state (WARNING: see `upstream_end`).
+_STATES = {"Completed": SUCCESS, "Failed": FAILED, "Crashed": FAILED, "Cancelled": KILLED}
+
+
+def upstream_end(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The upstream execution a deployment trigger's event stands for: the flow run's id (the
+    execution id), the namespace (its deployment's name), the flow id (its flow's name), the
+    Kestra state (a Completed run whose message says WARNING ended WARNING) and the flow's
+    outputs (its result, when the upstream flow run's result was persisted)."""
+    flow_run = str(event.get("flowRun") or "").removeprefix("prefect.flow-run.")
+    state = _STATES.get(str(event.get("state") or ""), str(event.get("state") or "").upper())
+    if state == SUCCESS and str(event.get("message") or "").startswith("Kestra execution WARN"):
+        state = WARNING
+    return {
+        "executionId": flow_run,
+        "namespace": event.get("namespace"),
+        "flowId": event.get("flowId"),
+        "state": state,
+        "outputs": _flow_run_outputs(flow_run),
+    }
+
+
+def _flow_run_outputs(flow_run_id: str) -> dict[str, Any]:
+    """The outputs an upstream flow run returned, if Prefect kept its result; else none."""
+    import uuid
+
+    try:
+        from prefect import get_client
+
+        with get_client(sync_client=True) as client:
+            found = client.read_flow_run(uuid.UUID(flow_run_id))
+        state = found.state
+        outputs = (
+            state.result(raise_on_failure=False, retry_result_failure=False) if state else None
+        )
+    except Exception:  # not persisted, not readable: the trigger has no outputs
+        return {}
+    return dict(outputs) if isinstance(outputs, Mapping) else {}
 
 
 class Run:
@@ -356,11 +440,16 @@ class Run:
     them. `with run:` ends the main block at the first failure (`Stopped`), as Kestra does."""
 
     def __init__(
-        self, flow: Mapping[str, Any], tree: Mapping[str, Any], execution: dict[str, Any]
+        self,
+        flow: Mapping[str, Any],
+        tree: Mapping[str, Any],
+        execution: dict[str, Any],
+        skipped: str | None = None,
     ) -> None:
         self.flow = flow
         self.tree = tree
         self.execution = execution
+        self.skipped = skipped
         self.records: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
@@ -368,7 +457,13 @@ class Run:
         return self
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> bool:
-        return kind is not None and issubclass(kind, Stopped)
+        return kind is not None and issubclass(kind, (Stopped, NotTriggered))
+
+    def check_trigger(self) -> None:
+        """Raise `NotTriggered` (ending the flow body) when the trigger's conditions do not
+        hold: no execution is created, and `end()` says so."""
+        if self.skipped:
+            raise NotTriggered(self.skipped)
 
     # -- task runs -------------------------------------------------------------------------------
 
@@ -593,6 +688,8 @@ class Run:
         message names a WARNING), or `Failed` when the Kestra execution FAILED."""
         from prefect.states import Cancelled, Completed, Failed
 
+        if self.skipped:
+            return Completed(name="Skipped", message=self.skipped)
         with self._lock:
             records = {k: list(v) for k, v in self.records.items()}
         found = end_task()(self.flow, self.tree, self.execution, records)

@@ -204,7 +204,8 @@ class Schedule:
             raise ScheduleError(f"trigger '{self.trigger_id}': {error}") from None
 
     @cached_property
-    def _expression(self) -> str:
+    def expression(self) -> str:
+        """The cron as fields (a nickname spelled out; seconds first with `withSeconds`)."""
         text = self.cron.strip()
         if text.startswith("@"):
             text = _NICKNAMES[text.lower()]
@@ -214,7 +215,7 @@ class Schedule:
     @cached_property
     def _fixed_time(self) -> bool:
         """Whether the cron fires at fixed times of day (not `*` in its minute or hour field)."""
-        fields = self._expression.split()
+        fields = self.expression.split()
         minute, hour = fields[1:3] if self.with_seconds else fields[0:2]
         return not (minute.startswith("*") or hour.startswith("*"))
 
@@ -258,7 +259,7 @@ class Schedule:
             wall = wall - _NEAR if forward else wall + _NEAR
         start = wall - _SECOND if forward else wall + _SECOND
         try:
-            cron = croniter(self._expression, start, second_at_beginning=self.with_seconds)
+            cron = croniter(self.expression, start, second_at_beginning=self.with_seconds)
         except (ValueError, KeyError) as error:
             raise ScheduleError(f"trigger '{self.trigger_id}': {error}") from None
         step = cron.get_next if forward else cron.get_prev

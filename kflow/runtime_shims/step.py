@@ -44,6 +44,12 @@ from kflow.runtime_shims.templating import (
 FlowData = Mapping[str, Any]
 Log = Callable[[str, str], None]  # (level, message)
 
+SCHEDULE = "io.kestra.plugin.core.trigger.Schedule"
+FLOW_TRIGGER = "io.kestra.plugin.core.trigger.Flow"
+WEBHOOK = "io.kestra.plugin.core.trigger.Webhook"
+#: Trigger properties that never reach generated code: the webhook's key is a secret.
+SECRET_PROPERTIES = {WEBHOOK: frozenset({"key"})}
+
 
 @dataclass
 class TaskRun:
@@ -81,7 +87,7 @@ def flow_data(flow: ir.Flow) -> dict[str, Any]:
     """The literal data a compiled flow carries: what tasks need of the flow at run time."""
     from kflow.targets.ir import to_data
 
-    return {
+    data = {
         "namespace": flow.namespace,
         "id": flow.id,
         "inputs": to_data(flow.inputs),
@@ -89,6 +95,34 @@ def flow_data(flow: ir.Flow) -> dict[str, Any]:
         "outputs": to_data(flow.outputs),
         "labels": dict(flow.labels),
     }
+    triggers = [trigger_data(t) for t in flow.triggers if not t.disabled]
+    if triggers:
+        data["triggers"] = triggers
+    return data
+
+
+def trigger_data(trigger: ir.Trigger) -> dict[str, Any]:
+    """A trigger as the literal data a compiled flow carries (its secrets left out)."""
+    secret = SECRET_PROPERTIES.get(trigger.type, frozenset())
+    properties = {k: v for k, v in ir.thaw(trigger.properties).items() if k not in secret}
+    data: dict[str, Any] = {"id": trigger.id, "type": trigger.type, "properties": properties}
+    if trigger.conditions:
+        data["conditions"] = [
+            {"type": c.type, "properties": ir.thaw(c.properties)} for c in trigger.conditions
+        ]
+    return data
+
+
+def _trigger(data: Mapping[str, Any]) -> ir.Trigger:
+    return ir.Trigger(
+        id=str(data["id"]),
+        type=str(data["type"]),
+        properties=ir.freeze(dict(data.get("properties") or {})),
+        conditions=tuple(
+            ir.Condition(str(c["type"]), ir.freeze(dict(c.get("properties") or {})))
+            for c in data.get("conditions") or ()
+        ),
+    )
 
 
 def _inputs(data: FlowData) -> list[ir.Input]:
@@ -115,25 +149,150 @@ def storage() -> Any:
 
 
 def start(
-    data: FlowData, given: Mapping[str, Any], execution_id: str | None = None
+    data: FlowData,
+    given: Mapping[str, Any],
+    execution_id: str | None = None,
+    trigger: Triggered | None = None,
 ) -> dict[str, Any]:
     """Create an execution: check and coerce `given` inputs. Raises `InputError` when they do not
-    fit; the returned mapping (`id`, `startDate`, `inputs`, `labels`) is what every task needs."""
+    fit; the returned mapping (`id`, `startDate`, `inputs`, `labels`, and `trigger` when a
+    trigger started it) is what every task needs.
+
+    The inputs of the `trigger` that started the execution (rendered with the `trigger`
+    variable) take the place of the given ones, as in Kestra."""
     from kflow.runtime_shims.inputs import execution_file_store, resolve_inputs
     from kflow.runtime_shims.state import now
 
-    execution = {"id": execution_id or new_id(), "startDate": now()}
+    execution: dict[str, Any] = {"id": execution_id or new_id(), "startDate": now()}
+    if trigger is not None:
+        execution["trigger"] = trigger.variables
     context = Execution(data, {**execution, "inputs": {}}, {})
+    given = {k: v for k, v in given.items() if v is not None}
+    if trigger is not None and trigger.inputs:
+        given.update(context.render_value(dict(trigger.inputs), context.base))
     files = storage()
     store = execution_file_store(files, data["namespace"], data["id"], execution["id"])
     resolved = resolve_inputs(
         _inputs(data),
-        {k: v for k, v in given.items() if v is not None},
+        given,
         lambda value: context.render_value(value, context.base),
         files,
         store_file=store,
     )
     return {**execution, "inputs": resolved.values, "labels": dict(data.get("labels") or {})}
+
+
+# -- which trigger started an execution ----------------------------------------------------------
+
+
+@dataclass
+class Triggered:
+    """The trigger that starts an execution: its id, the `trigger` variable and its `inputs`;
+    `skip` says why no execution is created (conditions that do not hold)."""
+
+    trigger_id: str
+    variables: dict[str, Any]
+    inputs: Mapping[str, Any]
+    skip: str | None = None
+
+
+def _triggers(data: FlowData, kind: str) -> list[Mapping[str, Any]]:
+    return [t for t in data.get("triggers") or () if t.get("type") == kind]
+
+
+def _named(found: list[Mapping[str, Any]], trigger_id: Any) -> Mapping[str, Any] | None:
+    if trigger_id is not None:
+        return next((t for t in found if t["id"] == trigger_id), None)
+    return found[0] if found else None
+
+
+def by_schedule(data: FlowData, date: Any, trigger_id: str | None = None) -> Triggered | None:
+    """The Schedule trigger that fired at `date` (an aware datetime): the one named, else the
+    first whose cron gives `date`, else the first; `skip` when its conditions do not hold then.
+    None when the flow has no Schedule trigger."""
+    from datetime import timedelta
+
+    from kflow.runtime_shims.schedule import Schedule, ScheduleError, conditions_pass
+
+    schedules = [Schedule.from_trigger(_trigger(t)) for t in _triggers(data, SCHEDULE)]
+    if trigger_id is not None:
+        schedules = [s for s in schedules if s.trigger_id == trigger_id]
+    if not schedules:
+        return None
+    after = date + timedelta(seconds=1)
+    schedule = next((s for s in schedules if s.previous_before(after) == date), schedules[0])
+    variables = schedule.variables(date)
+    found = Triggered(schedule.trigger_id, variables, dict(schedule.inputs))
+    if schedule.conditions:
+        scope = {"trigger": variables, "flow": {"id": data["id"], "namespace": data["namespace"]}}
+        try:
+            holding = conditions_pass(schedule.conditions, date, scope)
+        except ScheduleError as error:
+            holding, why = False, f": {error}"
+        else:
+            why = ""
+        if not holding:
+            found.skip = (
+                f"the conditions of the Schedule trigger '{schedule.trigger_id}' do not hold "
+                f"on {variables['date']}{why}: no execution is created"
+            )
+    return found
+
+
+def by_flow(data: FlowData, ended: Mapping[str, Any]) -> Triggered | None:
+    """The Flow trigger an ended upstream execution (`executionId`, `namespace`, `flowId`,
+    `state`, `outputs`, `labels`) starts: the first whose states and conditions it matches;
+    `skip` when none does. None when the flow has no Flow trigger."""
+    from kflow.runtime_shims.flow_trigger import Ended, FlowTriggerError, matches, variables
+
+    found = _triggers(data, FLOW_TRIGGER)
+    if not found:
+        return None
+    upstream = Ended(
+        execution_id=str(ended.get("executionId") or ""),
+        namespace=str(ended.get("namespace") or ""),
+        flow_id=str(ended.get("flowId") or ""),
+        state=str(ended.get("state") or ""),
+        outputs=dict(ended.get("outputs") or {}),
+        labels=dict(ended.get("labels") or {}),
+        start_date=ended.get("startDate"),
+        end_date=ended.get("endDate"),
+    )
+    problems = []
+    for item in found:
+        trigger = _trigger(item)
+        try:
+            if matches(trigger, data["namespace"], upstream, listener_flow_id=data["id"]):
+                props = item.get("properties") or {}
+                return Triggered(trigger.id, variables(upstream), dict(props.get("inputs") or {}))
+        except FlowTriggerError as error:
+            problems.append(str(error))
+    why = f" ({'; '.join(problems)})" if problems else ""
+    return Triggered(
+        str(found[0]["id"]),
+        variables(upstream),
+        {},
+        skip=(
+            f"execution {upstream.execution_id} of {upstream.namespace}.{upstream.flow_id} "
+            f"({upstream.state}) matches no Flow trigger{why}: no execution is created"
+        ),
+    )
+
+
+def by_webhook(data: FlowData, payload: Mapping[str, Any]) -> Triggered | None:
+    """The Webhook trigger a call starts (`payload`: `body`, `headers`, `parameters` and
+    optionally the trigger `id`); the `trigger` variable is the call. None when the flow has no
+    such Webhook trigger."""
+    found = _named(_triggers(data, WEBHOOK), payload.get("id"))
+    if found is None:
+        return None
+    variables = {
+        "body": payload.get("body"),
+        "headers": dict(payload.get("headers") or {}),
+        "parameters": dict(payload.get("parameters") or {}),
+    }
+    props = found.get("properties") or {}
+    return Triggered(str(found["id"]), variables, dict(props.get("inputs") or {}))
 
 
 class Execution:
@@ -172,6 +331,8 @@ class Execution:
             "envs": env_variables(),
             "outputs": dict(outputs),
         }
+        if execution.get("trigger") is not None:
+            self.base["trigger"] = dict(execution["trigger"])
         self._storage: Any = None
         # Lets `outputs.my-task` read the task `my-task` (not `outputs.my - task`), as the
         # runner does; a task only reads the outputs it was given.

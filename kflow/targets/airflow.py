@@ -15,12 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from kflow.compiler import ir
 from kflow.compiler.diagnostics import Diagnostic
+from kflow.runtime_shims.step import FLOW_TRIGGER, SCHEDULE, WEBHOOK
 from kflow.targets import Emitted
 from kflow.targets.ir import flow_path
 from kflow.targets.pysource import Identifiers, fixed_seconds, literal
+
+if TYPE_CHECKING:
+    from kflow.runtime_shims.schedule import Schedule
 
 CORE = "io.kestra.plugin.core.flow."
 PARALLEL = {CORE + "Parallel"}
@@ -29,7 +34,7 @@ DAG = {CORE + "Dag"}
 BRANCHING = {CORE + "If", CORE + "Switch"}
 LOOPS = {CORE + "ForEach", CORE + "EachSequential", CORE + "EachParallel"}
 PAUSE = CORE + "Pause"
-START, END = "_kflow_start", "_kflow_end"
+START, END, ENDED = "_kflow_start", "_kflow_end", "_kflow_ended"
 ERRORS_GATE, FINALLY_GATE = "_kflow_errors", "_kflow_finally"
 #: The first date of a DAG that has no schedule (any past date: it never backfills).
 START_DATE = "pendulum.datetime(2024, 1, 1, tz='UTC')"
@@ -58,7 +63,26 @@ PARAM_TYPES = {
 RESERVED = (
     *("dag", "start", "end", "loop", "pendulum", "timedelta", "float", "FLOW", "TREE"),
     *("DAG", "Param", "TaskGroup", "task_group", "EmptyOperator"),
+    *("Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetOrTimeSchedule"),
+    *("CronTriggerTimetable", "MultipleCronTriggerTimetable"),
 )
+#: The asset scheme of Kestra executions: `kestra://<namespace>/<flowId>/<STATE>`.
+ASSET_SCHEME = "kestra://"
+#: The states an execution ends in: each has an asset per flow.
+END_STATES = ("SUCCESS", "WARNING", "FAILED", "KILLED")
+#: The condition types that name upstream flows (namespace and flowId).
+FLOW_CONDITIONS = {
+    "io.kestra.plugin.core.condition.ExecutionFlow",
+    "io.kestra.plugin.core.condition.FlowCondition",
+    "io.kestra.plugin.core.condition.Execution",
+}
+CONDITION = "io.kestra.plugin.core.condition."
+
+
+def asset_uri(namespace: str, flow_id: str, state: str | None = None) -> str:
+    """The asset of a flow's executions ending in `state` (without: the flow's asset alias)."""
+    base = f"{ASSET_SCHEME}{namespace}/{flow_id}"
+    return base if state is None else f"{base}/{state}"
 
 
 def dag_id(flow: ir.Flow) -> str:
@@ -90,6 +114,7 @@ class _Writer:
         self.sdk: set[str] = {"DAG"}
         self.uses_empty = False
         self.uses_timedelta = False
+        self.uses_pendulum = False
         # Variables of the tasks at DAG level, in order (a mapped group's tasks are local to its
         # function: the group stands for them): what `errors` and `finally` wait for.
         self.nodes: list[str] = []
@@ -535,7 +560,17 @@ class _Writer:
             "trigger_rule='all_done')",
         )
         self.line(1, "end.set_upstream([task for task in dag.tasks if task is not end])")
+        # The event of the end state, for the DAGs a Flow trigger schedules on this flow's assets.
+        self.imports.add("KestraEnded")
+        self.sdk.add("AssetAlias")
+        alias = literal(asset_uri(flow.namespace, flow.id))
+        self.line(
+            1,
+            f"end >> KestraEnded(task_id={literal(ENDED)}, flow=FLOW, "
+            f"outlets=[AssetAlias({alias})])",
+        )
         body = self.lines[body_start:]
+        schedule = self.schedule()
 
         head = [
             f'"""{dag_id(flow)}: compiled by kflow from Kestra flow {flow.namespace}.{flow.id}.',
@@ -547,7 +582,8 @@ class _Writer:
         if self.uses_timedelta:
             head.append("from datetime import timedelta")
             head.append("")
-        head.append("import pendulum")
+        if self.uses_pendulum:
+            head.append("import pendulum")
         sdk = sorted(self.sdk | ({"Param"} if flow.inputs else set()))
         head.append(f"from airflow.sdk import {', '.join(sdk)}")
         if self.uses_empty:
@@ -560,23 +596,10 @@ class _Writer:
         head.append("")
         dag_args = [
             f"dag_id={literal(dag_id(flow))}",
-            "schedule=None",
-            f"start_date={START_DATE}",
-            "catchup=False",
+            *schedule,
             # A task retries only as its flow says, whatever the deployment's default.
             "default_args={'retries': 0}",
         ]
-        for trigger in flow.triggers:
-            if not trigger.disabled:
-                self.diagnostics.append(
-                    Diagnostic(
-                        "KF402",
-                        f"trigger '{trigger.id}' is not compiled for Airflow yet: the DAG has "
-                        "no schedule and runs when triggered",
-                        trigger.span,
-                        "trigger the DAG from Airflow (UI, REST API, an upstream DAG) meanwhile",
-                    )
-                )
         if flow.description:
             first = flow.description.strip().splitlines()[0] if flow.description.strip() else ""
             dag_args.append(f"description={literal(first)}")
@@ -588,6 +611,190 @@ class _Writer:
             dag_args.append("params={" + ", ".join(params) + "}")
         head.append(f"with DAG({', '.join(dag_args)}) as dag:")
         return "\n".join(head + body) + "\n"
+
+    # -- triggers ----------------------------------------------------------------------------------
+
+    def trigger_error(self, trigger: ir.Trigger, message: str, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("KF401", message, trigger.span, help))
+
+    def trigger_warning(self, trigger: ir.Trigger, message: str, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("KF402", message, trigger.span, help))
+
+    def schedule(self) -> list[str]:
+        """`schedule`, `start_date` and `catchup` of the DAG, from the flow's triggers: a cron
+        timetable for the Schedule triggers, the assets of the upstream flows' end states for
+        the Flow triggers (both: `AssetOrTimeSchedule`); a Webhook is a run with a conf."""
+        crons: list[tuple[ir.Trigger, Schedule]] = []
+        assets: list[str] = []
+        for trigger in self.flow.triggers:
+            if trigger.disabled or trigger.type == WEBHOOK:
+                continue
+            if trigger.type == SCHEDULE:
+                found = self.schedule_trigger(trigger)
+                if found is not None:
+                    crons.append((trigger, found))
+            elif trigger.type == FLOW_TRIGGER:
+                expression = self.flow_trigger(trigger)
+                if expression is not None:
+                    assets.append(expression)
+            else:
+                self.trigger_error(
+                    trigger,
+                    f"trigger '{trigger.id}' ({trigger.type.rsplit('.', 1)[-1]}) cannot be "
+                    "compiled for Airflow",
+                    "start the DAG from an Airflow sensor or a Flow trigger instead",
+                )
+        timetable = self.timetable(crons)
+        asset_expression = self.any_of(assets)
+        if timetable and asset_expression:
+            self.sdk.add("AssetOrTimeSchedule")
+            schedule = f"AssetOrTimeSchedule(timetable={timetable}, assets={asset_expression})"
+        else:
+            schedule = timetable or asset_expression or "None"
+        return [f"schedule={schedule}", *self.start_date(crons)]
+
+    def schedule_trigger(self, trigger: ir.Trigger) -> Schedule | None:
+        """The Schedule of a trigger Airflow can run (with KF401/KF402 for what it cannot)."""
+        found, problem = schedule_of(trigger)
+        if found is None:
+            self.trigger_error(trigger, f"trigger '{trigger.id}': {problem}")
+            return None
+        if cron_parts(found)[1] != "0":
+            self.trigger_error(
+                trigger,
+                f"the cron of trigger '{trigger.id}' fires on seconds; Airflow schedules whole "
+                "minutes",
+                "write a 5-field cron (or a seconds field of 0)",
+            )
+            return None
+        if zone_name(found) is None:
+            self.trigger_error(
+                trigger,
+                f"the timezone of trigger '{trigger.id}' is an offset that is not a whole number "
+                "of hours; Airflow needs a zone name",
+                "write a zone name such as Europe/Paris",
+            )
+            return None
+        if found.late_maximum_delay is not None:
+            self.trigger_warning(
+                trigger, f"'lateMaximumDelay' of trigger '{trigger.id}' is not kept on Airflow"
+            )
+        if found.backfill_end is not None:
+            self.trigger_warning(
+                trigger,
+                f"the backfill of trigger '{trigger.id}' ends at 'backfill.end'; on Airflow it "
+                "runs up to now (catchup)",
+                "or run `airflow backfill create --from-date … --to-date …` instead",
+            )
+        return found
+
+    def timetable(self, crons: list[tuple[ir.Trigger, Schedule]]) -> str | None:
+        """`CronTriggerTimetable` of one cron, `MultipleCronTriggerTimetable` of several (they
+        must share one timezone)."""
+        if not crons:
+            return None
+        zones = {zone_name(found) for _, found in crons}
+        if len(zones) > 1:
+            self.trigger_error(
+                crons[-1][0],
+                "the Schedule triggers of this flow have different timezones; one Airflow DAG "
+                f"has one timetable in one timezone ({', '.join(sorted(str(z) for z in zones))})",
+                "give every Schedule trigger the same timezone, or split the flow",
+            )
+            return None
+        expressions = list(dict.fromkeys(cron_parts(found)[0] for _, found in crons))
+        zone = literal(zones.pop())
+        args = ", ".join(literal(e) for e in expressions)
+        kind = "CronTriggerTimetable" if len(expressions) == 1 else "MultipleCronTriggerTimetable"
+        self.sdk.add(kind)
+        return f"{kind}({args}, timezone={zone})"
+
+    def start_date(self, crons: list[tuple[ir.Trigger, Schedule]]) -> list[str]:
+        """A backfill: its start and `catchup=True`. A cron without one: no start date (the
+        first run is the next date) and `catchup=False` (after a downtime, the latest missed
+        date runs: Kestra's `recoverMissedSchedules: LAST`). No cron: a past start date that
+        never backfills."""
+        if not crons:
+            self.uses_pendulum = True
+            return [f"start_date={START_DATE}", "catchup=False"]
+        starts = [found.backfill_start for _, found in crons if found.backfill_start is not None]
+        if starts:
+            first = min(starts)
+            if len(starts) < len(crons) or any(s != first for s in starts):
+                self.trigger_warning(
+                    crons[0][0],
+                    "the Schedule triggers of this flow backfill from different dates; on "
+                    "Airflow every one of them backfills from the first",
+                )
+            self.uses_pendulum = True
+            utc = _utc(first)
+            parts = [utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second]
+            return [
+                f"start_date=pendulum.datetime({', '.join(map(str, parts))}, tz='UTC')",
+                "catchup=True",
+            ]
+        for trigger, _ in crons:
+            asked = ir.thaw(trigger.properties).get("recoverMissedSchedules")
+            if asked in ("ALL", "NONE"):
+                self.trigger_warning(
+                    trigger,
+                    f"'recoverMissedSchedules: {asked}' of trigger '{trigger.id}': after a "
+                    "downtime Airflow runs the latest missed date only (catchup=False; catchup "
+                    "needs a start date, which would backfill)",
+                    "give the trigger a 'backfill' to run every date from its start",
+                )
+        return ["catchup=False"]
+
+    def any_of(self, items: list[str]) -> str | None:
+        """One asset expression, or `AssetAny` of several (None for none)."""
+        if len(items) < 2:
+            return items[0] if items else None
+        self.sdk.add("AssetAny")
+        return f"AssetAny({', '.join(items)})"
+
+    def flow_trigger(self, trigger: ir.Trigger) -> str | None:
+        """The assets a Flow trigger waits for: any end state it asks of any flow it names;
+        `preconditions.flows`: every one of them (`AssetAll`). What assets cannot say (other
+        conditions, a state between WARNING and SUCCESS…) is checked when the run starts."""
+        found = upstream(trigger)
+        for message in found.problems:
+            self.trigger_error(
+                trigger,
+                f"Flow trigger '{trigger.id}' {message}",
+                "name each upstream flow (ExecutionFlow, or Execution/preconditions.flows with "
+                "a flowId): Airflow schedules a DAG on the assets of named flows",
+            )
+        for message in found.approximations:
+            self.trigger_warning(trigger, f"Flow trigger '{trigger.id}': {message}")
+        if found.group and found.window:
+            self.trigger_warning(
+                trigger,
+                f"the time window of the preconditions of '{trigger.id}' is not kept on "
+                "Airflow: the DAG runs once every upstream flow has ended since its last run",
+            )
+        if found.problems:
+            return None
+        self.sdk.add("Asset")
+
+        def assets(flows: Sequence[tuple[str, str, Sequence[str]]]) -> str:
+            found = self.any_of(
+                [
+                    f"Asset({literal(asset_uri(ns, flow_id, state))})"
+                    for ns, flow_id, states in flows
+                    for state in states
+                ]
+            )
+            assert found is not None  # `upstream` reports a flow with no end state
+            return found
+
+        parts = []
+        if found.flows:
+            parts.append(assets([(ns, f, found.states) for ns, f in found.flows]))
+        parts += [assets([flow]) for flow in found.group]
+        if len(parts) == 1:
+            return parts[0]
+        self.sdk.add("AssetAll")
+        return f"AssetAll({', '.join(parts)})"
 
     def flow_retry(self) -> ir.Retry | None:
         retry = self.flow.retry
@@ -602,6 +809,148 @@ class _Writer:
             )
             return None
         return retry
+
+
+def _utc(moment: Any) -> Any:
+    from datetime import timezone
+
+    return moment.astimezone(timezone.utc)
+
+
+# -- what both targets need of triggers ----------------------------------------------------------
+
+
+def schedule_of(trigger: ir.Trigger) -> tuple[Schedule | None, str]:
+    """The Schedule of a trigger, or None and why it cannot be read at compile time."""
+    from kflow.runtime_shims.schedule import Schedule, ScheduleError
+
+    props = ir.thaw(trigger.properties)
+    for key in ("cron", "timezone"):
+        if "{{" in str(props.get(key) or ""):
+            return None, f"'{key}' is a template; the schedule is fixed when the flow is compiled"
+    try:
+        return Schedule.from_trigger(trigger), ""
+    except ScheduleError as error:
+        return None, str(error)
+
+
+def cron_parts(found: Schedule) -> tuple[str, str]:
+    """A schedule's cron as 5 fields (nicknames spelled out) and its seconds field."""
+    fields = found.expression.split()
+    if found.with_seconds:
+        return " ".join(fields[1:]), fields[0]
+    return " ".join(fields), "0"
+
+
+def zone_name(found: Schedule) -> str | None:
+    """A schedule's timezone as an IANA name both orchestrators read (`UTC`, `Europe/Paris`,
+    `Etc/GMT-2` for +02:00); None for an offset that is not whole hours."""
+    from datetime import datetime, timezone
+
+    zone = found.zone
+    key = getattr(zone, "key", None)
+    if isinstance(key, str):
+        return key
+    offset = zone.utcoffset(datetime(2000, 1, 1, tzinfo=timezone.utc))
+    seconds = int(offset.total_seconds()) if offset is not None else 0
+    if seconds == 0:
+        return "UTC"
+    if seconds % 3600:
+        return None
+    # Etc/GMT zones have the sign inverted (POSIX): Etc/GMT-2 is two hours ahead of UTC.
+    return f"Etc/GMT{-seconds // 3600:+d}"
+
+
+@dataclass
+class Upstream:
+    """What a Flow trigger waits for, as far as the orchestrators can say it: `flows` (any of
+    them) ending in one of `states`, and every flow of `group` (`preconditions.flows`, each with
+    its states) within `window`. `problems` cannot be expressed; `approximations` can, nearly."""
+
+    flows: list[tuple[str, str]]
+    states: list[str]
+    group: list[tuple[str, str, list[str]]]
+    window: dict[str, Any] | None
+    problems: list[str]
+    approximations: list[str]
+
+
+def upstream(trigger: ir.Trigger) -> Upstream:
+    """The upstream flows and end states of a Flow trigger (see `Upstream`)."""
+    props = ir.thaw(trigger.properties)
+    flows: list[tuple[str, str]] = []
+    problems: list[str] = []
+    approximations: list[str] = []
+    states = list(END_STATES)
+
+    def keep(asked: Any, what: str) -> None:
+        nonlocal states
+        if not isinstance(asked, list):
+            return
+        others = [str(s) for s in asked if s not in END_STATES]
+        if others:
+            approximations.append(
+                f"{what} {', '.join(others)}: an execution does not end in "
+                f"{'it' if len(others) == 1 else 'them'}, only end states start it"
+            )
+        states = [s for s in states if s in asked]
+
+    def name(condition: dict[str, Any]) -> None:
+        namespace, flow_id = condition.get("namespace"), condition.get("flowId")
+        if not isinstance(flow_id, str):
+            problems.append(f"names a whole namespace ({namespace}), not a flow")
+        elif valid(namespace, flow_id):
+            flows.append((str(namespace), flow_id))
+
+    def valid(namespace: Any, flow_id: Any) -> bool:
+        from kflow.compiler.schema import FLOW_ID, NAMESPACE
+
+        if NAMESPACE.fullmatch(str(namespace)) and FLOW_ID.fullmatch(str(flow_id)):
+            return True
+        problems.append(f"names {namespace!r}/{flow_id!r}, which is no namespace and flow id")
+        return False
+
+    for condition in trigger.conditions:
+        data = ir.thaw(condition.properties)
+        kind = condition.type
+        if kind in FLOW_CONDITIONS:
+            name(data)
+            if kind.endswith(".Execution"):
+                keep(data.get("states") or None, "its states")
+        elif kind == CONDITION + "ExecutionStatus":
+            keep(data.get("in"), "ExecutionStatus")
+            if isinstance(data.get("notIn"), list):
+                states = [s for s in states if s not in data["notIn"]]
+        elif kind == CONDITION + "Or":
+            for item in data.get("conditions") or ():
+                if isinstance(item, dict) and item.get("type") in FLOW_CONDITIONS:
+                    name(item)
+        elif kind == CONDITION + "MultipleCondition":
+            problems.append("uses MultipleCondition (deprecated); write 'preconditions'")
+    keep(props.get("states"), "'states'")
+    group: list[tuple[str, str, list[str]]] = []
+    window = None
+    pre = props.get("preconditions")
+    if isinstance(pre, dict):
+        for item in pre.get("flows") or ():
+            asked = item.get("states")
+            wanted = [s for s in END_STATES if not asked or s in asked]
+            if not wanted:
+                problems.append(f"asks {item.get('flowId')} for no state an execution ends in")
+            elif not isinstance(item.get("flowId"), str):
+                problems.append(f"waits for a whole namespace ({item.get('namespace')})")
+            elif valid(item.get("namespace"), item["flowId"]):
+                group.append((item["namespace"], item["flowId"], wanted))
+        if pre.get("where"):
+            problems.append("filters executions with 'preconditions.where'")
+        window = dict(pre.get("timeWindow") or {"type": "DURATION_WINDOW", "window": "P1D"})
+        if pre.get("resetOnSuccess") is False:
+            approximations.append("'resetOnSuccess: false' is not kept")
+    if not flows and not group and not problems:
+        problems.append("names no upstream flow")
+    if not states and not problems:
+        problems.append("asks for no state an execution ends in")
+    return Upstream(flows, states, group, window, problems, approximations)
 
 
 def emit(flow: ir.Flow) -> Emitted:

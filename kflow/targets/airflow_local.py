@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,19 @@ def airflow_environment(home: Path, dags: Path) -> dict[str, str]:
 
 
 def conf_of(flow: ir.Flow, given: dict[str, str]) -> dict[str, Any]:
-    """The DAG run conf for `--input` values: typed as the DAG's params expect them."""
-    from kflow.runtime_shims.inputs import resolve_inputs
+    """The DAG run conf for `--input` values: typed as the DAG's params expect them. A FILE
+    input given as a local path is uploaded first to the internal storage the target's tasks
+    read (`$KFLOW_HOME/storage`), and passed as its `kestra://` URI."""
+    from kflow.runtime_shims.execution import new_id
+    from kflow.runtime_shims.inputs import execution_file_store, resolve_inputs
+    from kflow.runtime_shims.step import storage
 
     specs = [spec for spec in flow.inputs if spec.id in given]
     specs = [ir.Input(s.id, s.type, False, None, extra=s.extra) for s in specs]
-    values = resolve_inputs(specs, given, lambda value: value).values
+    files = storage()
+    # the execution id is the target's, known only once the run starts: a key of the upload's
+    store = execution_file_store(files, flow.namespace, flow.id, f"upload-{new_id()}")
+    values = resolve_inputs(specs, given, lambda value: value, files, store_file=store).values
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -184,6 +192,8 @@ def test_with_children(
     stop = threading.Event()
     children: list[subprocess.Popen[bytes]] = []
     started: set[str] = set()
+    # this process's own run may still be queued when the watcher first looks: not a child
+    own = (dag.dag_id, None if logical_date is None else datetime.fromisoformat(logical_date))
 
     def watch() -> None:
         while not stop.wait(0.5):
@@ -201,7 +211,7 @@ def test_with_children(
                 )
             ).all()
         for child_dag, run_id, when, child_conf in queued:
-            if run_id in started:
+            if run_id in started or (child_dag, when) == own:
                 continue
             started.add(run_id)
             command = [sys.executable, "-m", MODULE, "--child", dags, child_dag]
@@ -211,12 +221,9 @@ def test_with_children(
     watcher = threading.Thread(target=watch, name="kflow-subflows", daemon=True)
     watcher.start()
     try:
-        if logical_date is None:
+        if own[1] is None:
             return dag.test(run_conf=conf or None)
-        from datetime import datetime
-
-        when = datetime.fromisoformat(logical_date)
-        return dag.test(run_conf=conf or None, logical_date=when, run_after=when)
+        return dag.test(run_conf=conf or None, logical_date=own[1], run_after=own[1])
     finally:
         stop.set()
         watcher.join()

@@ -26,7 +26,10 @@ from typing import Any
 
 from kflow.compiler import ir
 from kflow.compiler.diagnostics import Diagnostic
+from kflow.compiler.schema import TASK_ID
+from kflow.runtime_shims.step import FLOW_TRIGGER, SCHEDULE, WEBHOOK
 from kflow.targets import Emitted
+from kflow.targets.airflow import cron_parts, schedule_of, upstream, zone_name
 from kflow.targets.ir import flow_path
 from kflow.targets.pysource import Identifiers, fixed_seconds, literal, number
 
@@ -43,6 +46,24 @@ SUBFLOW = CORE + "Subflow"
 PREFECT_YAML = "prefect.yaml"
 #: The environment variable `prefect deploy` reads the work pool's name from.
 WORK_POOL_VARIABLE = "KFLOW_PREFECT_WORK_POOL"
+#: The flow parameter that says which trigger started a flow run (None: started by hand).
+TRIGGER_PARAMETER = "kestra_trigger"
+#: The Prefect flow-run events of each state a Kestra execution ends in.
+STATE_EVENTS = {
+    "SUCCESS": ("prefect.flow-run.Completed",),
+    "WARNING": ("prefect.flow-run.Completed",),
+    "FAILED": ("prefect.flow-run.Failed", "prefect.flow-run.Crashed"),
+    "KILLED": ("prefect.flow-run.Cancelled",),
+}
+#: What a deployment trigger passes to the flow run it starts, from the upstream flow run's
+#: event (Prefect renders these templates; kflow's shim reads them, see `kestra_trigger`).
+EVENT_PARAMETERS = {
+    "flowRun": "{{ event.resource.id }}",
+    "state": "{{ event.resource['prefect.state-name'] }}",
+    "message": "{{ event.resource['prefect.state-message'] }}",
+    "flowId": "{{ event.resource_in_role['flow'].name }}",
+    "namespace": "{{ event.resource_in_role['deployment'].name }}",
+}
 
 #: Python types of flow parameters, by Kestra input type (anything else: `Any`).
 PARAMETER_TYPES = {
@@ -124,6 +145,9 @@ class _Writer:
         self.prefect: set[str] = {"flow", "task"}
         self.uses_contextlib = False
         self.uses_literal = False
+        self.has_triggers = any(not t.disabled for t in flow.triggers)
+        self.schedules: list[dict[str, Any]] = []
+        self.automations: list[dict[str, Any]] = []
 
     # -- names -----------------------------------------------------------------------------------
 
@@ -594,6 +618,8 @@ class _Writer:
             else:
                 required.append(f"{name}: {kind}")
             given.append(f"{literal(spec.id)}: {name}")
+        if self.has_triggers:
+            optional.append(f"{TRIGGER_PARAMETER}: dict[str, Any] | None = None")
         return required + optional, given
 
     def parameter_type(self, spec: ir.Input) -> str:
@@ -611,8 +637,12 @@ class _Writer:
         flow = self.flow
         function = self.name("flow", flow.id)
         parameters, given = self.parameters()
+        self.schedules, self.automations = self.triggers()
         retry = self.flow_retry()
         where = _Where(indent=2, retry=retry, handlers=False)
+        if self.has_triggers:
+            # No execution when the trigger's conditions do not hold (the run ends Skipped).
+            self.line(2, "run.check_trigger()")
         self.guarded(flow.errors, flow.finally_, where, lambda at: self.sequence(flow.tasks, at))
         options = [f"name={literal(flow.id)}"]
         if flow.description:
@@ -635,16 +665,187 @@ class _Writer:
             mapping = {spec.id: self.names[f"input:{spec.id}"] for spec in flow.inputs}
             head.append(f"PARAMETERS = {literal(mapping)}")
         signature = ", ".join(parameters)
+        execution = ["FLOW", "TREE", f"{{{', '.join(given)}}}"]
+        if self.has_triggers:
+            execution.append(TRIGGER_PARAMETER)
         main = [
             "",
             "",
             f"@flow({', '.join(options)})",
             f"def {function}({signature}) -> Any:",
-            f"    with kestra.execution(FLOW, TREE, {{{', '.join(given)}}}) as run:",
+            f"    with kestra.execution({', '.join(execution)}) as run:",
             *self.body,
             "    return run.end()",
         ]
         return "\n".join(head + self.defs + main) + "\n"
+
+    # -- triggers ----------------------------------------------------------------------------------
+
+    def trigger_error(self, trigger: ir.Trigger, message: str, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("KF401", message, trigger.span, help))
+
+    def trigger_warning(self, trigger: ir.Trigger, message: str, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("KF402", message, trigger.span, help))
+
+    def triggers(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The deployment's `schedules` (Schedule triggers) and `triggers` (Flow triggers, on
+        the upstream flow runs' end events). A Webhook is a flow run created through Prefect's
+        API (docs/prefect.md): it needs no entry."""
+        schedules: list[dict[str, Any]] = []
+        automations: list[dict[str, Any]] = []
+        for trigger in self.flow.triggers:
+            if trigger.disabled or trigger.type == WEBHOOK:
+                continue
+            if not TASK_ID.fullmatch(trigger.id):
+                # prefect.yaml names the trigger: `prefect deploy` and Prefect's automations
+                # would read a `{{` in it as their own template.
+                self.trigger_error(
+                    trigger,
+                    f"the trigger id {trigger.id!r} is not an id (letters, digits, _ and -)",
+                    "rename the trigger",
+                )
+            elif trigger.type == SCHEDULE:
+                schedule = self.schedule(trigger)
+                if schedule is not None:
+                    schedules.append(schedule)
+            elif trigger.type == FLOW_TRIGGER:
+                automation = self.automation(trigger)
+                if automation is not None:
+                    automations.append(automation)
+            else:
+                self.trigger_error(
+                    trigger,
+                    f"trigger '{trigger.id}' ({trigger.type.rsplit('.', 1)[-1]}) cannot be "
+                    "compiled for Prefect",
+                    "start the deployment from a Prefect automation instead",
+                )
+        return schedules, automations
+
+    def schedule(self, trigger: ir.Trigger) -> dict[str, Any] | None:
+        """A cron schedule: its timezone, and as `parameters` the trigger (`kestra_trigger`)
+        and its inputs written as plain values (the shim renders the others at run start)."""
+        found, problem = schedule_of(trigger)
+        if found is None:
+            self.trigger_error(trigger, f"trigger '{trigger.id}': {problem}")
+            return None
+        zone = zone_name(found)
+        if zone is None:
+            self.trigger_error(
+                trigger,
+                f"the timezone of trigger '{trigger.id}' is an offset that is not a whole number "
+                "of hours; Prefect needs a zone name",
+                "write a zone name such as Europe/Paris",
+            )
+            return None
+        five, seconds = cron_parts(found)
+        # Prefect's croniter reads a sixth field as seconds, last (Kestra's come first).
+        cron = five if seconds == "0" else f"{five} {seconds}"
+        if found.backfill_start is not None:
+            self.trigger_warning(
+                trigger,
+                f"the backfill of trigger '{trigger.id}' is not part of prefect.yaml",
+                "create the backfill's flow runs as docs/prefect.md shows",
+            )
+        asked = ir.thaw(trigger.properties).get("recoverMissedSchedules")
+        if asked in ("LAST", "NONE"):
+            self.trigger_warning(
+                trigger,
+                f"'recoverMissedSchedules: {asked}' of trigger '{trigger.id}': Prefect runs "
+                "every late flow run when its workers come back",
+            )
+        if found.late_maximum_delay is not None:
+            self.trigger_warning(
+                trigger, f"'lateMaximumDelay' of trigger '{trigger.id}' is not kept on Prefect"
+            )
+        parameters: dict[str, Any] = {TRIGGER_PARAMETER: {"id": trigger.id}}
+        for key, value in found.inputs.items():
+            name = self.names.get(f"input:{key}")
+            if name is not None and not _templated(value):
+                parameters[name] = value
+        return {
+            "cron": cron,
+            "timezone": zone,
+            "slug": trigger.id,
+            "active": True,
+            "parameters": parameters,
+        }
+
+    def automation(self, trigger: ir.Trigger) -> dict[str, Any] | None:
+        """A deployment trigger on the end events of the upstream flows' runs (their flow's
+        name is the Kestra flow id, their deployment's name the namespace); the flow run it
+        starts gets the event in `kestra_trigger`, and the shim checks the Kestra conditions."""
+        found = upstream(trigger)
+        for message in found.problems:
+            self.trigger_error(
+                trigger,
+                f"Flow trigger '{trigger.id}' {message}",
+                "name each upstream flow (ExecutionFlow, or Execution/preconditions.flows with "
+                "a flowId): Prefect matches the events of named flows",
+            )
+        for message in found.approximations:
+            self.trigger_warning(trigger, f"Flow trigger '{trigger.id}': {message}")
+        if found.problems:
+            return None
+        flow = self.flow
+
+        def on(flows: Sequence[tuple[str, str]], states: Sequence[str]) -> dict[str, Any]:
+            def one(values: list[str]) -> str | list[str]:
+                return values[0] if len(values) == 1 else values
+
+            events = sorted({e for state in states for e in STATE_EVENTS[state]})
+            return {
+                "type": "event",
+                "match": {"prefect.resource.id": "prefect.flow-run.*"},
+                "match_related": [
+                    {
+                        "prefect.resource.role": "flow",
+                        "prefect.resource.name": one(sorted({f for _, f in flows})),
+                    },
+                    {
+                        "prefect.resource.role": "deployment",
+                        "prefect.resource.name": one(sorted({ns for ns, _ in flows})),
+                    },
+                ],
+                "expect": events,
+            }
+
+        parts = []
+        if found.flows:
+            parts.append(on(found.flows, found.states))
+        parts += [on([(ns, flow_id)], states) for ns, flow_id, states in found.group]
+        entry: dict[str, Any] = {
+            "name": f"{flow.namespace}.{flow.id}: {trigger.id}",
+            "description": f"Kestra Flow trigger '{trigger.id}' of {flow.namespace}.{flow.id}",
+            "enabled": True,
+        }
+        if len(parts) == 1:
+            entry.update(parts[0])
+        else:
+            entry.update(
+                {"type": "compound", "require": "all", "triggers": parts, **self.window(trigger)}
+            )
+        entry["parameters"] = {TRIGGER_PARAMETER: {"id": trigger.id, **EVENT_PARAMETERS}}
+        return entry
+
+    def window(self, trigger: ir.Trigger) -> dict[str, Any]:
+        """`within` of the compound trigger of `preconditions`: Prefect's window slides; a
+        Kestra window that is aligned (a duration window, by default a day from midnight) or
+        daily is approximated by a sliding one as long (a day)."""
+        from kflow.runtime_shims.durations import parse_duration
+
+        pre = ir.thaw(trigger.properties).get("preconditions") or {}
+        window = pre.get("timeWindow") or {}
+        kind = window.get("type") or "DURATION_WINDOW"
+        seconds = 86400.0
+        if kind in ("DURATION_WINDOW", "SLIDING_WINDOW") and window.get("window"):
+            seconds = parse_duration(window["window"])
+        if kind != "SLIDING_WINDOW" or window.get("windowAdvance"):
+            self.trigger_warning(
+                trigger,
+                f"the time window of the preconditions of '{trigger.id}' is a sliding "
+                f"{number(seconds)} s on Prefect",
+            )
+        return {"within": number(seconds)}
 
     def flow_retry(self) -> ir.Retry | None:
         retry = self.flow.retry
@@ -683,17 +884,10 @@ class _Writer:
                     flow.span,
                 )
             )
-        for trigger in flow.triggers:
-            if not trigger.disabled:
-                self.diagnostics.append(
-                    Diagnostic(
-                        "KF402",
-                        f"trigger '{trigger.id}' is not compiled for Prefect yet: the deployment "
-                        "has no schedule and runs when triggered",
-                        trigger.span,
-                        "start the deployment from Prefect (UI, API, an automation) meanwhile",
-                    )
-                )
+        if self.schedules:
+            found["schedules"] = self.schedules
+        if self.automations:
+            found["triggers"] = self.automations
         concurrency = ir.thaw(flow.concurrency) if flow.concurrency is not None else None
         if isinstance(concurrency, dict) and isinstance(concurrency.get("limit"), int):
             # Kestra QUEUE waits for a slot (ENQUEUE); CANCEL and FAIL end the new execution

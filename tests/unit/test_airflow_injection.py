@@ -75,6 +75,8 @@ CALLS = {
     "task_group",
     "EmptyOperator",
     "KestraStart",
+    "KestraEnded",
+    "AssetAlias",
     "KestraTask",
     "KestraBranch",
     "KestraValues",

@@ -23,7 +23,7 @@ from kflow.compiler.loader import load_text
 from kflow.compiler.lower import lower
 from kflow.runtime_shims import prefect as shim
 from kflow.runtime_shims.step import flow_data, start
-from kflow.targets.prefect import PREFECT_YAML, emit, join
+from kflow.targets.prefect import EVENT_PARAMETERS, PREFECT_YAML, emit, join
 
 CORE = "io.kestra.plugin.core"
 
@@ -470,3 +470,289 @@ def test_concurrently_starts_no_job_after_a_failure() -> None:
     ran.clear()
     run.each(["x", "y", "z"], lambda value, index: ran.append(f"{value}{index}"), limit=0)
     assert sorted(ran) == ["x0", "y1", "z2"]
+
+
+# -- triggers ------------------------------------------------------------------------------------
+
+
+def triggered_flow(triggers: str) -> str:
+    """A flow with an input and a task, and these triggers (YAML list items)."""
+    head = textwrap.dedent(
+        f"""\
+        id: listener
+        namespace: team.one
+        inputs:
+          - id: who
+            type: STRING
+            defaults: nobody
+        tasks:
+          - id: hello
+            type: {CORE}.log.Log
+            message: "{{{{ trigger.date ?? 'manual' }}}}"
+        triggers:
+        """
+    )
+    return head + textwrap.indent(textwrap.dedent(triggers).strip("\n"), "  ") + "\n"
+
+
+def deployment_of(text: str) -> dict[str, Any]:
+    emitted = compile_text(text)
+    (deployment,) = emitted.shared[PREFECT_YAML]
+    return dict(deployment)
+
+
+def test_schedules_are_cron_schedules_with_their_trigger_and_plain_inputs() -> None:
+    deployment = deployment_of(
+        triggered_flow(
+            f"""
+            - id: mornings
+              type: {CORE}.trigger.Schedule
+              cron: "30 0 9 * * *"
+              withSeconds: true
+              timezone: Europe/Paris
+              inputs:
+                who: team
+              conditions:
+                - type: {CORE}.condition.Weekend
+            - id: nightly
+              type: {CORE}.trigger.Schedule
+              cron: "@daily"
+              inputs:
+                who: "{{{{ trigger.date }}}}"
+            """
+        )
+    )
+    assert deployment["schedules"] == [
+        {
+            # Prefect's croniter reads seconds as a sixth field, last
+            "cron": "0 9 * * * 30",
+            "timezone": "Europe/Paris",
+            "slug": "mornings",
+            "active": True,
+            "parameters": {"kestra_trigger": {"id": "mornings"}, "who": "team"},
+        },
+        {
+            "cron": "0 0 * * *",
+            "timezone": "UTC",
+            "slug": "nightly",
+            "active": True,
+            # a templated input is rendered by the shim when the run starts, never by Prefect
+            "parameters": {"kestra_trigger": {"id": "nightly"}},
+        },
+    ]
+    assert "triggers" not in deployment
+
+
+def test_the_flow_takes_kestra_trigger_and_checks_it() -> None:
+    source = source_of(
+        triggered_flow(
+            f"""
+            - id: hook
+              type: {CORE}.trigger.Webhook
+              key: the-secret-key-42
+            """
+        )
+    )
+    assert (
+        'def listener(who: str = "nobody", kestra_trigger: dict[str, Any] | None = None)' in source
+    )
+    assert 'with kestra.execution(FLOW, TREE, {"who": who}, kestra_trigger) as run:' in source
+    body = source[source.index("as run:") :].splitlines()
+    assert body[1].strip() == "run.check_trigger()"
+    assert "the-secret-key-42" not in source
+
+
+def test_a_flow_trigger_is_a_deployment_trigger_on_the_upstream_end_events() -> None:
+    deployment = deployment_of(
+        triggered_flow(
+            f"""
+            - id: after
+              type: {CORE}.trigger.Flow
+              conditions:
+                - type: {CORE}.condition.ExecutionFlow
+                  namespace: team.two
+                  flowId: producer
+                - type: {CORE}.condition.ExecutionStatus
+                  notIn: [SUCCESS, WARNING]
+            """
+        )
+    )
+    (trigger,) = deployment["triggers"]
+    parameters = trigger.pop("parameters")
+    assert trigger == {
+        "name": "team.one.listener: after",
+        "description": "Kestra Flow trigger 'after' of team.one.listener",
+        "enabled": True,
+        "type": "event",
+        "match": {"prefect.resource.id": "prefect.flow-run.*"},
+        "match_related": [
+            {"prefect.resource.role": "flow", "prefect.resource.name": "producer"},
+            {"prefect.resource.role": "deployment", "prefect.resource.name": "team.two"},
+        ],
+        # FAILED and KILLED
+        "expect": [
+            "prefect.flow-run.Cancelled",
+            "prefect.flow-run.Crashed",
+            "prefect.flow-run.Failed",
+        ],
+    }
+    assert parameters["kestra_trigger"]["id"] == "after"
+    assert parameters["kestra_trigger"]["flowRun"] == "{{ event.resource.id }}"
+
+
+def test_preconditions_are_a_compound_trigger_within_their_window() -> None:
+    emitted = compile_text(
+        triggered_flow(
+            f"""
+            - id: both
+              type: {CORE}.trigger.Flow
+              preconditions:
+                id: both
+                timeWindow:
+                  type: SLIDING_WINDOW
+                  window: PT6H
+                flows:
+                  - namespace: team.two
+                    flowId: a
+                  - namespace: team.three
+                    flowId: b
+                    states: [FAILED]
+            """
+        )
+    )
+    assert emitted.diagnostics == []
+    ((trigger,),) = [d["triggers"] for d in emitted.shared[PREFECT_YAML]]
+    assert trigger["type"] == "compound" and trigger["require"] == "all"
+    assert trigger["within"] == 6 * 3600
+    assert [t["match_related"][0]["prefect.resource.name"] for t in trigger["triggers"]] == [
+        "a",
+        "b",
+    ]
+    assert trigger["triggers"][1]["expect"] == [
+        "prefect.flow-run.Crashed",
+        "prefect.flow-run.Failed",
+    ]
+
+
+def test_triggers_prefect_cannot_express_are_kf401_and_approximations_kf402() -> None:
+    found = codes(
+        triggered_flow(
+            f"""
+            - id: "bad id {{{{ x }}}}"
+              type: {CORE}.trigger.Schedule
+              cron: "0 9 * * *"
+            - id: any-flow
+              type: {CORE}.trigger.Flow
+              conditions:
+                - type: {CORE}.condition.ExecutionNamespace
+                  namespace: team
+            - id: poll
+              type: {CORE}.http.Trigger
+              uri: http://127.0.0.1/health
+            - id: late
+              type: {CORE}.trigger.Schedule
+              cron: "0 9 * * *"
+              recoverMissedSchedules: LAST
+              backfill:
+                start: "2024-01-01T00:00:00Z"
+            """
+        )
+    )
+    errors = [m for c, m in found if c == "KF401"]
+    warnings = [m for c, m in found if c == "KF402"]
+    assert len(errors) == 3 and len(warnings) == 2
+    assert "is not an id" in errors[0] and "names no upstream flow" in errors[1]
+    assert "(Trigger) cannot be compiled for Prefect" in errors[2]
+    assert "backfill of trigger 'late' is not part of prefect.yaml" in warnings[0]
+    assert "'recoverMissedSchedules: LAST' of trigger 'late'" in warnings[1]
+
+
+def test_the_shim_reads_the_upstream_end_from_the_event() -> None:
+    event = {
+        "id": "after",
+        "flowRun": "prefect.flow-run.1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        "state": "Completed",
+        "message": "Kestra execution WARNING (tasks ending WARNING: a)",
+        "flowId": "producer",
+        "namespace": "team.two",
+    }
+    assert shim.upstream_end(event) == {
+        "executionId": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        "namespace": "team.two",
+        "flowId": "producer",
+        "state": "WARNING",
+        "outputs": {},  # no Prefect API here: the upstream result cannot be read
+    }
+    assert shim.upstream_end({**event, "state": "Cancelled"})["state"] == "KILLED"
+    assert shim.upstream_end({**event, "message": "Kestra execution SUCCESS"})["state"] == "SUCCESS"
+
+
+def test_a_run_whose_trigger_does_not_hold_creates_no_execution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KFLOW_HOME", str(tmp_path))
+    text = triggered_flow(
+        f"""
+        - id: after
+          type: {CORE}.trigger.Flow
+          inputs:
+            who: "{{{{ trigger.flowId }}}}"
+          conditions:
+            - type: {CORE}.condition.ExecutionFlow
+              namespace: team.two
+              flowId: producer
+            - type: {CORE}.condition.ExecutionStatus
+              in: [SUCCESS]
+        - id: hook
+          type: {CORE}.trigger.Webhook
+          key: k
+        """
+    )
+    data = flow_data(lower(check(load_text("flow.yml", text))))
+    event = {"id": "after", "flowRun": "x", "flowId": "producer", "namespace": "team.two"}
+    matched = shim.triggered_by(data, {**event, "state": "Completed"})
+    assert matched is not None and matched.skip is None
+    assert start(data, {"who": "nobody"}, trigger=matched)["inputs"] == {"who": "producer"}
+    refused = shim.triggered_by(data, {**event, "state": "Failed"})
+    run = shim.Run(data, {}, {}, skipped=refused.skip)
+    with run:
+        run.check_trigger()
+        raise AssertionError("the body goes on")
+    assert "matches no Flow trigger" in str(run.skipped)
+    hook = shim.triggered_by(data, {"body": {"name": "x"}})
+    assert hook.trigger_id == "hook" and hook.variables["body"] == {"name": "x"}
+    assert shim.triggered_by(data, None) is None
+
+
+def test_trigger_content_cannot_reach_prefect_templates() -> None:
+    """User text in triggers never reaches prefect.yaml as a `{{ }}` Prefect would resolve."""
+    emitted = compile_text(
+        triggered_flow(
+            f"""
+            - id: nightly
+              type: {CORE}.trigger.Schedule
+              cron: "0 2 * * *"
+              inputs:
+                who: "{{{{ secret('TOKEN') }}}} {{% raw %}}{{{{ $HOME }}}}{{% endraw %}}"
+            - id: after
+              type: {CORE}.trigger.Flow
+              inputs:
+                who: "{{{{ trigger.outputs.x }}}}"
+              conditions:
+                - type: {CORE}.condition.ExecutionFlow
+                  namespace: team.two
+                  flowId: producer
+            """
+        )
+    )
+    data = yaml.safe_load(join(PREFECT_YAML, emitted.shared[PREFECT_YAML]))
+
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [s for k, v in value.items() for s in [k, *strings(v)]]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return [value] if isinstance(value, str) else []
+
+    templates = {text for text in strings(data) if "{{" in text}
+    assert templates == {"{{ $KFLOW_PREFECT_WORK_POOL }}", *EVENT_PARAMETERS.values()}

@@ -4,10 +4,16 @@ Generated code: edit the flow and compile again (`kflow compile --target airflow
 """
 
 import pendulum
-from airflow.sdk import DAG, Param, task_group
+from airflow.sdk import AssetAlias, DAG, Param, task_group
 from airflow.providers.standard.operators.empty import EmptyOperator
 
-from kflow.runtime_shims.airflow import KestraEnd, KestraStart, KestraTask, KestraValues
+from kflow.runtime_shims.airflow import (
+    KestraEnd,
+    KestraEnded,
+    KestraStart,
+    KestraTask,
+    KestraValues,
+)
 
 FLOW = {
     "namespace": "kflow.golden",
@@ -124,3 +130,8 @@ with DAG(
     [loop_2, loop__iterations] >> loop_join
     end = KestraEnd(task_id="_kflow_end", flow=FLOW, tree=TREE, trigger_rule="all_done")
     end.set_upstream([task for task in dag.tasks if task is not end])
+    end >> KestraEnded(
+        task_id="_kflow_ended",
+        flow=FLOW,
+        outlets=[AssetAlias("kestra://kflow.golden/adversarial-strings")],
+    )

@@ -6,9 +6,9 @@ Generated code: edit the flow and compile again (`kflow compile --target airflow
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, TaskGroup
+from airflow.sdk import AssetAlias, DAG, TaskGroup
 
-from kflow.runtime_shims.airflow import KestraEnd, KestraGate, KestraStart, KestraTask
+from kflow.runtime_shims.airflow import KestraEnd, KestraEnded, KestraGate, KestraStart, KestraTask
 
 FLOW = {
     "namespace": "kflow.golden",
@@ -107,3 +107,8 @@ with DAG(
     kflow_finally >> always
     end = KestraEnd(task_id="_kflow_end", flow=FLOW, tree=TREE, trigger_rule="all_done")
     end.set_upstream([task for task in dag.tasks if task is not end])
+    end >> KestraEnded(
+        task_id="_kflow_ended",
+        flow=FLOW,
+        outlets=[AssetAlias("kestra://kflow.golden/errors-finally")],
+    )

@@ -4,10 +4,16 @@ Generated code: edit the flow and compile again (`kflow compile --target airflow
 """
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.sdk import AssetAlias, DAG, Param
 from airflow.providers.standard.operators.empty import EmptyOperator
 
-from kflow.runtime_shims.airflow import KestraBranch, KestraEnd, KestraStart, KestraTask
+from kflow.runtime_shims.airflow import (
+    KestraBranch,
+    KestraEnd,
+    KestraEnded,
+    KestraStart,
+    KestraTask,
+)
 
 FLOW = {
     "namespace": "kflow.golden",
@@ -133,3 +139,6 @@ with DAG(
     [route, go_fast, go_slow, go_default] >> route_join
     end = KestraEnd(task_id="_kflow_end", flow=FLOW, tree=TREE, trigger_rule="all_done")
     end.set_upstream([task for task in dag.tasks if task is not end])
+    end >> KestraEnded(
+        task_id="_kflow_ended", flow=FLOW, outlets=[AssetAlias("kestra://kflow.golden/if-switch")]
+    )

@@ -4,12 +4,13 @@ Generated code: edit the flow and compile again (`kflow compile --target airflow
 """
 
 import pendulum
-from airflow.sdk import DAG, TaskGroup, task_group
+from airflow.sdk import AssetAlias, DAG, TaskGroup, task_group
 from airflow.providers.standard.operators.empty import EmptyOperator
 
 from kflow.runtime_shims.airflow import (
     KestraBranch,
     KestraEnd,
+    KestraEnded,
     KestraGate,
     KestraStart,
     KestraTask,
@@ -207,3 +208,8 @@ with DAG(
         first >> second
     end = KestraEnd(task_id="_kflow_end", flow=FLOW, tree=TREE, trigger_rule="all_done")
     end.set_upstream([task for task in dag.tasks if task is not end])
+    end >> KestraEnded(
+        task_id="_kflow_ended",
+        flow=FLOW,
+        outlets=[AssetAlias("kestra://kflow.golden/nested-edges")],
+    )

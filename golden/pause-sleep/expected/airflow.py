@@ -6,9 +6,9 @@ Generated code: edit the flow and compile again (`kflow compile --target airflow
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.sdk import AssetAlias, DAG
 
-from kflow.runtime_shims.airflow import KestraEnd, KestraStart, KestraTask
+from kflow.runtime_shims.airflow import KestraEnd, KestraEnded, KestraStart, KestraTask
 
 FLOW = {
     "namespace": "kflow.golden",
@@ -66,3 +66,6 @@ with DAG(
     hold >> shaky
     end = KestraEnd(task_id="_kflow_end", flow=FLOW, tree=TREE, trigger_rule="all_done")
     end.set_upstream([task for task in dag.tasks if task is not end])
+    end >> KestraEnded(
+        task_id="_kflow_ended", flow=FLOW, outlets=[AssetAlias("kestra://kflow.golden/pause-sleep")]
+    )

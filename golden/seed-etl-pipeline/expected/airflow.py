@@ -4,9 +4,9 @@ Generated code: edit the flow and compile again (`kflow compile --target airflow
 """
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.sdk import AssetAlias, DAG
 
-from kflow.runtime_shims.airflow import KestraEnd, KestraStart, KestraTask
+from kflow.runtime_shims.airflow import KestraEnd, KestraEnded, KestraStart, KestraTask
 
 FLOW = {
     "namespace": "data.engineering",
@@ -48,6 +48,7 @@ with DAG(
         properties={
             "inputFiles": {"data.csv": "{{ outputs.extract.uri }}"},
             "script": "import pandas as pd\ndf = pd.read_csv('data.csv')\n# Transformation logic\ndf.to_csv('transformed.csv', index=False)\n",
+            "outputFiles": ["transformed.csv"],
         },
         reads=["extract"],
     )
@@ -68,3 +69,8 @@ with DAG(
     transform >> load
     end = KestraEnd(task_id="_kflow_end", flow=FLOW, tree=TREE, trigger_rule="all_done")
     end.set_upstream([task for task in dag.tasks if task is not end])
+    end >> KestraEnded(
+        task_id="_kflow_ended",
+        flow=FLOW,
+        outlets=[AssetAlias("kestra://data.engineering/etl-pipeline")],
+    )

@@ -51,6 +51,7 @@ def transform(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, A
         {
             "inputFiles": {"data.csv": "{{ outputs.extract.uri }}"},
             "script": "import pandas as pd\ndf = pd.read_csv('data.csv')\n# Transformation logic\ndf.to_csv('transformed.csv', index=False)\n",
+            "outputFiles": ["transformed.csv"],
         },
     )
 

@@ -16,6 +16,29 @@ FLOW = {
     "variables": {},
     "outputs": [],
     "labels": {},
+    "triggers": [
+        {
+            "id": "schedule",
+            "type": "io.kestra.plugin.core.trigger.Schedule",
+            "properties": {"cron": "0 9 * * *", "backfill": {"start": "2024-01-01T00:00:00Z"}},
+        },
+        {
+            "id": "flow-trigger",
+            "type": "io.kestra.plugin.core.trigger.Flow",
+            "properties": {},
+            "conditions": [
+                {
+                    "type": "io.kestra.plugin.core.condition.Execution",
+                    "properties": {
+                        "namespace": "sales",
+                        "flowId": "data-extraction",
+                        "states": ["SUCCESS"],
+                    },
+                }
+            ],
+        },
+        {"id": "webhook", "type": "io.kestra.plugin.core.trigger.Webhook", "properties": {}},
+    ],
 }
 TREE = {
     "tasks": [{"id": "hello", "type": "io.kestra.plugin.core.log.Log"}],
@@ -37,7 +60,8 @@ def hello(execution: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
 
 
 @flow(name="seed-triggers")
-def seed_triggers() -> Any:
-    with kestra.execution(FLOW, TREE, {}) as run:
+def seed_triggers(kestra_trigger: dict[str, Any] | None = None) -> Any:
+    with kestra.execution(FLOW, TREE, {}, kestra_trigger) as run:
+        run.check_trigger()
         run.add(hello(run.execution, run.outputs(), return_state=True))
     return run.end()

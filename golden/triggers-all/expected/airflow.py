@@ -3,10 +3,9 @@
 Generated code: edit the flow and compile again (`kflow compile --target airflow`).
 """
 
-import pendulum
-from airflow.sdk import DAG
+from airflow.sdk import Asset, AssetAlias, AssetOrTimeSchedule, CronTriggerTimetable, DAG
 
-from kflow.runtime_shims.airflow import KestraEnd, KestraStart, KestraTask
+from kflow.runtime_shims.airflow import KestraEnd, KestraEnded, KestraStart, KestraTask
 
 FLOW = {
     "namespace": "kflow.golden",
@@ -15,6 +14,29 @@ FLOW = {
     "variables": {},
     "outputs": [],
     "labels": {},
+    "triggers": [
+        {
+            "id": "nightly",
+            "type": "io.kestra.plugin.core.trigger.Schedule",
+            "properties": {"cron": "0 2 * * 1-5", "timezone": "Europe/Paris"},
+        },
+        {
+            "id": "after-upstream",
+            "type": "io.kestra.plugin.core.trigger.Flow",
+            "properties": {},
+            "conditions": [
+                {
+                    "type": "io.kestra.plugin.core.condition.ExecutionFlow",
+                    "properties": {"namespace": "kflow.golden", "flowId": "flow-outputs"},
+                },
+                {
+                    "type": "io.kestra.plugin.core.condition.ExecutionStatus",
+                    "properties": {"in": ["SUCCESS"]},
+                },
+            ],
+        },
+        {"id": "hook", "type": "io.kestra.plugin.core.trigger.Webhook", "properties": {}},
+    ],
 }
 TREE = {
     "tasks": [{"id": "hello", "type": "io.kestra.plugin.core.log.Log"}],
@@ -24,8 +46,10 @@ TREE = {
 
 with DAG(
     dag_id="kflow.golden__triggers-all",
-    schedule=None,
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 2 * * 1-5", timezone="Europe/Paris"),
+        assets=Asset("kestra://kflow.golden/flow-outputs/SUCCESS"),
+    ),
     catchup=False,
     default_args={"retries": 0},
 ) as dag:
@@ -39,3 +63,8 @@ with DAG(
     start >> hello
     end = KestraEnd(task_id="_kflow_end", flow=FLOW, tree=TREE, trigger_rule="all_done")
     end.set_upstream([task for task in dag.tasks if task is not end])
+    end >> KestraEnded(
+        task_id="_kflow_ended",
+        flow=FLOW,
+        outlets=[AssetAlias("kestra://kflow.golden/triggers-all")],
+    )
