@@ -714,8 +714,9 @@ class _Checker:
                 "KF214",
                 f"task '{task.id}' has no connection settings ({names})",
                 task.node.span.at_start(),
-                "set them in the task, in pluginDefaults for this type, or from "
-                "secrets ({{ secret('…') }}); otherwise the task fails when it runs",
+                "set them in the task, in pluginDefaults for this type, from secrets "
+                "({{ secret('…') }}), or in the environment (KFLOW_JDBC_<DB>_URL, _USERNAME, "
+                "_PASSWORD); otherwise the task fails when it runs",
             )
 
     def _children(self, task: SurfaceTask, prop: str, shape: ChildShape) -> None:

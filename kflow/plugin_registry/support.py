@@ -42,12 +42,22 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
 }
 
 
+_CONDITION = "io.kestra.plugin.core.condition."
+
+#: Conditions that are not evaluated everywhere (the others are, by the runtime shim).
+CONDITIONS: dict[str, tuple[str, ...]] = {
+    _CONDITION + "PublicHoliday": NONE,
+    _CONDITION + "HasRetryAttempt": NONE,
+    _CONDITION + "MultipleCondition": ("runner",),  # KF401 on Airflow and Prefect
+}
+
+
 def targets_of(spec: PluginSpec) -> tuple[str, ...]:
     """The targets that run `spec`'s type (empty: kflow checks it but cannot run it)."""
     if spec.kind is Kind.TRIGGER:
         return TRIGGERS.get(spec.type, NONE)
     if spec.kind is Kind.CONDITION:
-        return ALL  # evaluated by the runtime shim wherever it runs
+        return CONDITIONS.get(spec.type, ALL)  # evaluated by the runtime shim wherever it runs
     if spec.type in FLOWABLES:
         return FLOWABLES[spec.type]
     from kflow.runtime_shims.tasks import implemented_types

@@ -210,3 +210,93 @@ def test_seed_data_quality_as_written(
         assert runs["alert"]["state"] == alert
     finally:
         pg.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _seed(shared: Path, name: str, tmp_path: Path, **replace: str) -> Path:
+    flow = (shared / "examples/seed" / name).read_text()
+    for old, new in replace.items():
+        assert old in flow, old
+        flow = flow.replace(old, new)
+    path = tmp_path / name
+    path.write_text(flow)
+    return path
+
+
+@pytest.fixture
+def data_url(tmp_path: Path, serve_directory: Callable[[Path], str]) -> str:
+    """`data.csv` (and `data.json`) on a loopback server, for the seed's example.com URLs."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "data.csv").write_text('{"rows": [1, 2, 3]}\n')  # 02 parses it as JSON
+    return serve_directory(site) + "/data.csv"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("01-basic-flow.yml", {"download-file": "SUCCESS", "log-message": "SUCCESS"}),
+        (
+            "02-core-tasks.yml",
+            {
+                "download": "SUCCESS",
+                "read-file": "SUCCESS",
+                "log": "SUCCESS",
+                "python-script": "SUCCESS",
+            },
+        ),
+        ("07-error-handling.yml", {"risky-task": "SUCCESS"}),
+    ],
+)
+def test_seed_http_flows_against_a_local_server(
+    shared: Path, tmp_path: Path, capsys: Any, data_url: str, name: str, expected: dict[str, str]
+) -> None:
+    path = _seed(shared, name, tmp_path, **{"https://example.com/data.csv": data_url})
+    report = run(capsys, str(path), "--state-dir", str(tmp_path / "state"))
+    assert states(report) == expected, _logs(capsys, tmp_path / "state", report["id"])
+    if name.startswith("02"):
+        assert by_task(report)["read-file"]["outputs"]["value"] == {"rows": [1, 2, 3]}
+
+
+def test_seed_error_handling_retries_then_fails_readably(
+    shared: Path, tmp_path: Path, capsys: Any
+) -> None:
+    path = _seed(
+        shared, "07-error-handling.yml", tmp_path,
+        **{"https://example.com/data.csv": "http://127.0.0.1:1/data.csv", "PT1M": "PT0.1S"},
+    )  # fmt: skip
+    report = run(capsys, str(path), "--state-dir", str(tmp_path / "state"))
+    assert report["state"] == "FAILED"
+    assert len(report["taskRuns"][0]["attempts"]) == 3
+    assert "cannot connect to http://127.0.0.1:1/data.csv" in _logs(
+        capsys, tmp_path / "state", report["id"]
+    )
+
+
+def test_seed_query_db(
+    shared: Path, tmp_path: Path, capsys: Any, postgres: Server, pg: Any
+) -> None:
+    table = f"users_{uuid.uuid4().hex[:8]}"
+    pg.execute(f"CREATE TABLE {table} (name text, created_at date)")
+    pg.execute(f"INSERT INTO {table} VALUES ('old', '2023-06-01'), ('new', '2024-03-01')")
+    try:
+        path = _seed(
+            shared, "03-query-db.yml", tmp_path,
+            **{"jdbc:postgresql://localhost:5432/db": postgres.url,
+               "username: user": f"username: {postgres.username}", "FROM users": f"FROM {table}"},
+        )  # fmt: skip
+        report = run(capsys, str(path), "--state-dir", str(tmp_path / "state"))
+        assert report["state"] == "SUCCESS", _logs(capsys, tmp_path / "state", report["id"])
+        assert by_task(report)["query-db"]["outputs"] == {"size": 1}  # fetchType NONE
+    finally:
+        pg.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def test_seed_common_issues_runs_the_container_script_locally(
+    shared: Path, tmp_path: Path, capsys: Any
+) -> None:
+    report = run(
+        capsys, str(shared / "examples/seed/13-common-issues.yml"), "--state-dir", str(tmp_path)
+    )
+    assert states(report) == {"long-task": "SUCCESS"}
+    logs = _logs(capsys, tmp_path, report["id"])
+    assert "done" in logs and "python:3.9-slim" in logs  # the image is named in the warning
