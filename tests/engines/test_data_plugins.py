@@ -119,10 +119,12 @@ def test_embedded_etl_with_a_file_input_on_the_engine(
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("plugin-site")
+    source = tmp_path_factory.mktemp("source") / PLUGIN.name  # the build writes beside it
+    shutil.copytree(PLUGIN, source)
     uv = shutil.which("uv")
     installer = [uv, "pip", "install"] if uv else [sys.executable, "-m", "pip", "install"]
     subprocess.run(
-        [*installer, "--no-deps", "--target", str(target), str(PLUGIN)],
+        [*installer, "--no-deps", "--target", str(target), str(source)],
         check=True,
         capture_output=True,
     )

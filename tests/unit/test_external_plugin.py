@@ -53,8 +53,10 @@ def _installer() -> list[str]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory holding the installed plugin package (and a broken one beside it)."""
     target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("source") / PLUGIN.name  # the build writes beside it
+    shutil.copytree(PLUGIN, source)
     subprocess.run(
-        [*_installer(), "--no-deps", "--target", str(target), str(PLUGIN)],
+        [*_installer(), "--no-deps", "--target", str(target), str(source)],
         check=True,
         capture_output=True,
     )
