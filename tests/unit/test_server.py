@@ -661,3 +661,61 @@ def test_an_older_state_database_gains_the_trigger_tables(state: Path) -> None:
     saved = store.schedule_state("ns", "f", "t")
     assert saved is not None and (saved.handled_until, saved.last_fired) == ("v", "v")
     store.close()
+
+
+# -- the seed's 08-triggers.yml: its three triggers on one server ---------------------------------
+
+
+def test_the_seed_triggers_flow_keeps_its_meaning(
+    start: Callable[..., Server], flows: Path, state: Path, shared: Path
+) -> None:
+    """Schedule with a backfill, Flow trigger on sales.data-extraction SUCCESS, webhook key, as
+    the seed writes them (only the backfill start is moved near now, to keep the test short)."""
+    begin = (datetime.now(timezone.utc) - timedelta(days=3)).date()
+    seed = (shared / "examples/seed/08-triggers.yml").read_text()
+    seed = seed.replace("2024-01-01T00:00:00Z", f"{begin.isoformat()}T00:00:00Z")
+    write(flows / "seed-triggers.yml", seed)
+    write(
+        flows / "data-extraction.yml",
+        f"""
+        id: data-extraction
+        namespace: sales
+        tasks:
+          - id: t
+            type: {RETURN}
+            format: extracted
+        """,
+    )
+    server = start()
+    # the backfill: 09:00 UTC of each past day since the start, once each
+    wanted = [
+        datetime.combine(begin + timedelta(days=n), datetime.min.time(), timezone.utc)
+        + timedelta(hours=9)
+        for n in range(4)
+    ]
+    wanted = [d for d in wanted if d <= datetime.now(timezone.utc)]
+    found = wait_for(
+        lambda: len(executions(state, "seed-triggers")) >= len(wanted) and executions(state),
+        what="the backfill",
+    )
+    dates = sorted(schedule_date(r) for r in found if r.flow_id == "seed-triggers")
+    assert dates == wanted
+    # the webhook
+    answer = httpx.post(hook_url(server, "my-webhook-key", "dev/seed-triggers"), json={})
+    assert answer.status_code == 200
+    assert httpx.post(hook_url(server, "wrong", "dev/seed-triggers")).status_code == 404
+    hooked = ended(state, answer.json()["id"])
+    assert hooked.state == "SUCCESS" and (hooked.trigger or {}).get("body") == {}
+    # the flow trigger: an execution of sales.data-extraction that ends SUCCESS
+    before = {r.id for r in executions(state, "seed-triggers")}
+    assert main(["flows", "execute", "--namespace", "sales", "--flow", "data-extraction",
+                 "--flows-dir", str(flows), "--state-dir", str(state)]) == 0  # fmt: skip
+
+    def triggered() -> list[ExecutionRecord]:
+        return [
+            r for r in executions(state, "seed-triggers")
+            if r.id not in before and (r.trigger or {}).get("flowId") == "data-extraction"
+        ]  # fmt: skip
+
+    record = ended(state, wait_for(triggered, what="the flow trigger")[0].id)
+    assert record.state == "SUCCESS" and (record.trigger or {})["namespace"] == "sales"
