@@ -15,7 +15,7 @@ KINDS = ("task", "trigger", "condition")
 
 
 class UnknownPlugin(LookupError):
-    """`plugins show` was given a type no plugin has (a usage error, exit 2)."""
+    """A usage error of these commands (exit 2): a type no plugin has, a file not writable."""
 
 
 def cmd_plugins_list(args: argparse.Namespace, out: TextIO) -> int:
@@ -89,8 +89,11 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
     if args.out is None or args.out == "-":
         out.write(text)
         return 0
-    with open(args.out, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UnknownPlugin(f"cannot write {args.out}: {error.strerror}") from None
     sys.stderr.write(f"wrote the flow schema to {args.out}\n")
     return 0
 

@@ -79,6 +79,13 @@ def _problem(spec: PluginSpec) -> str | None:
         return f"task type '{spec.type}' has no implementation (set `run`)"
     if spec.flowable:
         return f"'{spec.type}' has child tasks; kflow does not load third-party flowables"
+    # a model or implementation named by "module:name" is imported now: one that cannot be must
+    # leave this type out, not fail every flow that uses it later
+    try:
+        spec.properties  # noqa: B018
+        spec.implementation  # noqa: B018
+    except Exception as error:
+        return f"type '{spec.type}' cannot be loaded: {type(error).__name__}: {error}"
     return None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
@@ -344,6 +344,12 @@ def check_cron(expression: str, with_seconds: bool = False) -> str | None:
 
     if not croniter.is_valid(text, second_at_beginning=with_seconds):
         return "a field is malformed"
+    from croniter import CroniterBadDateError
+
+    try:  # from a leap year's start: a date that exists only in leap years still fires
+        croniter(text, datetime(2024, 1, 1), second_at_beginning=with_seconds).get_next(datetime)
+    except CroniterBadDateError:
+        return "it never fires (no such date)"
     return None
 
 

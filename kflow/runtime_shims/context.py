@@ -47,6 +47,7 @@ class TaskContext:
     log: Callable[[str, str], None]  # (level, message)
     renderer: Renderer
     workdir: Path | None = None  # set inside a WorkingDirectory, else a fresh temp dir on demand
+    temporary_workdir: bool = False  # the temp dir was made for this task: removed after it
     services: dict[str, Any] = field(default_factory=dict)  # state store, kv, flows dir, …
     # Set when the engine stops the task (its timeout passed): a long task checks it, or waits
     # with `sleep`, and a task that starts a process registers a kill hook with `on_kill`.

@@ -214,9 +214,11 @@ class Engine:
                 given,
                 lambda value: render_value(value, context, services=services),
                 self.storage,
-                store_file=execution_file_store(
-                    self.storage, flow.namespace, flow.id, execution_id
-                ),
+                # a local path is uploaded only for the person running kflow: what a trigger
+                # renders (a webhook body, say) must not read the server's files
+                store_file=None
+                if trigger is not None
+                else execution_file_store(self.storage, flow.namespace, flow.id, execution_id),
             )
         except (InputError, TemplateError) as error:
             secret_ids = {i.id for i in flow.inputs if i.type.upper() == "SECRET"}

@@ -13,6 +13,7 @@ runner's own, so a task means the same on every target.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -160,7 +161,7 @@ def start(
 
     The inputs of the `trigger` that started the execution (rendered with the `trigger`
     variable) take the place of the given ones, as in Kestra."""
-    from kflow.runtime_shims.inputs import execution_file_store, resolve_inputs
+    from kflow.runtime_shims.inputs import InputError, execution_file_store, resolve_inputs
     from kflow.runtime_shims.state import now
 
     execution: dict[str, Any] = {"id": execution_id or new_id(), "startDate": now()}
@@ -168,10 +169,17 @@ def start(
         execution["trigger"] = trigger.variables
     context = Execution(data, {**execution, "inputs": {}}, {})
     given = {k: v for k, v in given.items() if v is not None}
-    if trigger is not None and trigger.inputs:
-        given.update(context.render_value(dict(trigger.inputs), context.base))
+    for name, value in (trigger.inputs if trigger is not None else {}).items():
+        try:
+            given[name] = context.render_value(value, context.base)
+        except TemplateError as error:
+            where = f"(from trigger '{trigger.trigger_id}')" if trigger else ""
+            raise InputError(name, f"{where} cannot be rendered: {error}") from None
     files = storage()
-    store = execution_file_store(files, data["namespace"], data["id"], execution["id"])
+    # what a trigger renders (a webhook payload) never uploads a local file of the worker
+    store = None
+    if trigger is None:
+        store = execution_file_store(files, data["namespace"], data["id"], execution["id"])
     resolved = resolve_inputs(
         _inputs(data),
         given,
@@ -512,6 +520,19 @@ def invoke(
     found = implementation(task_type)
     if found is None:
         return FAILED, None, f"task type {task_type} cannot run in kflow yet"
+    try:
+        return _outcome(found, context, props, timeout)
+    finally:
+        if context.temporary_workdir and context.workdir is not None:
+            shutil.rmtree(context.workdir, ignore_errors=True)
+
+
+def _outcome(
+    found: Callable[[TaskContext, dict[str, Any]], Any],
+    context: TaskContext,
+    props: dict[str, Any],
+    timeout: str | None,
+) -> tuple[str, dict[str, Any] | None, str | None]:
     try:
         if timeout:
             result = _call_with_timeout(found, context, props, timeout)

@@ -56,6 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: ApiServer
     protocol_version = "HTTP/1.1"  # keep-alive: a client may send many calls on one connection
     server_version = "kflow"
+    timeout = 30  # seconds a connection may stay idle or trickle a body: threads are not free
 
     def do_GET(self) -> None:
         self._handle()
@@ -152,6 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
                 length = int(line.split(b";")[0].strip() or b"0", 16)
             except ValueError:
                 length = 0
+            if length < 0 or not line.endswith(b"\n"):
+                return None  # not a chunk size: refused like an oversized body
             if length == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass  # trailer fields

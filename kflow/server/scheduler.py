@@ -117,7 +117,11 @@ class Scheduler:
         if moved and not self.store.advance_schedule(*key, previous=mark, until=now.isoformat()):
             entry.next_due = None
             return started
-        entry.next_due = schedule.next_after(now)
+        try:
+            entry.next_due = schedule.next_after(now)
+        except ScheduleError as error:  # a cron that never fires (30 February): say so once
+            log.warning("schedule %s of %s.%s: %s; it is left out", key[2], key[0], key[1], error)
+            entry.schedule = None
         return started
 
     def _start(

@@ -838,6 +838,14 @@ class _Writer:
         kind = window.get("type") or "DURATION_WINDOW"
         seconds = 86400.0
         if kind in ("DURATION_WINDOW", "SLIDING_WINDOW") and window.get("window"):
+            if "{{" in str(window["window"]):
+                self.trigger_error(
+                    trigger,
+                    f"the time window of the preconditions of '{trigger.id}' is a template; "
+                    "prefect.yaml holds a fixed window",
+                    "write the window as an ISO-8601 duration (PT1H, P1D)",
+                )
+                return {"within": number(seconds)}
             seconds = parse_duration(window["window"])
         if kind != "SLIDING_WINDOW" or window.get("windowAdvance"):
             self.trigger_warning(

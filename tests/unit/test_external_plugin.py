@@ -65,7 +65,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     broken.mkdir()
     (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: kflow-broken-plugin\n"
                                      "Version: 0.1\n")  # fmt: skip
-    (broken / "entry_points.txt").write_text("[kflow.plugins]\nbroken = no_such_module:PLUGINS\n")
+    (broken / "entry_points.txt").write_text(
+        "[kflow.plugins]\nbroken = no_such_module:PLUGINS\nhalf = kflow_half_broken:PLUGINS\n"
+    )
+    # ... and one that imports, but names a properties model that does not
+    (target / "kflow_half_broken.py").write_text(
+        "from kflow.plugin_registry import Kind, PluginSpec\n"
+        "PLUGINS = [PluginSpec('com.example.Half', Kind.TASK, 'Half.', 'no_such_mod:Model',"
+        " run=print)]\n"
+    )
     return target
 
 
@@ -92,6 +100,8 @@ def test_list_shows_the_plugin_with_its_package_and_targets(site: Path, tmp_path
     assert "io.kestra.plugin.core.log.Log" in rows  # the built-ins are still all there
     # the broken package is reported, not fatal
     assert "plugin 'broken' (kflow-broken-plugin 0.1) failed to load" in done.stderr
+    assert "type 'com.example.Half' cannot be loaded: ModuleNotFoundError" in done.stderr
+    assert "com.example.Half" not in rows
 
 
 def test_show_documents_the_plugin(site: Path, tmp_path: Path) -> None:

@@ -160,6 +160,8 @@ def test_schema_command_writes_the_same_schema(tmp_path: Path, capsys: Any) -> N
     code, _, err = run(capsys, "schema", "--out", str(target))
     assert code == 0 and json.loads(target.read_text()) == json.loads(out)
     assert "wrote the flow schema" in err
+    code, _, err = run(capsys, "schema", "--out", str(tmp_path / "missing" / "x.json"))
+    assert code == 2 and "cannot write" in err and "Traceback" not in err
 
 
 def test_schema_has_one_alternative_per_task_type(validator: Any) -> None:

@@ -719,3 +719,56 @@ def test_the_seed_triggers_flow_keeps_its_meaning(
 
     record = ended(state, wait_for(triggered, what="the flow trigger")[0].id)
     assert record.state == "SUCCESS" and (record.trigger or {})["namespace"] == "sales"
+
+
+def test_a_negative_chunk_size_cannot_pass_the_size_limit(
+    start: Callable[..., Server], state: Path
+) -> None:
+    import socket
+
+    server = start(max_body=1000)
+    host, port = server.url.removeprefix("http://").split(":")
+    path = hook_url(server).removeprefix(server.url)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n".encode()
+            + b"z" * 5000
+        )
+        answer = raw.recv(200)
+    assert answer.startswith(b"HTTP/1.1 413"), answer
+    assert executions(state) == []
+
+
+def test_a_webhook_cannot_make_the_server_read_its_own_files(
+    start: Callable[..., Server], flows: Path, state: Path
+) -> None:
+    write(
+        flows / "upload.yml",
+        f"""
+        id: upload
+        namespace: team.hooks
+        inputs:
+          - id: doc
+            type: FILE
+        tasks:
+          - id: t
+            type: {RETURN}
+            format: "{{{{ read(inputs.doc) }}}}"
+        triggers:
+          - id: hook
+            type: {WEBHOOK}
+            key: {KEY}
+            inputs:
+              doc: "{{{{ trigger.body.path }}}}"
+        """,
+    )
+    secret = flows / "secret.txt"
+    secret.write_text("server-side secret")
+    server = start()
+    answer = httpx.post(hook_url(server, flow="team.hooks/upload"), json={"path": str(secret)})
+    if answer.status_code == 200:
+        record = ended(state, answer.json()["id"])
+        assert record.state == "FAILED"
+        assert "server-side secret" not in json.dumps(record.outputs or {})
+    else:
+        assert answer.status_code == 422

@@ -132,8 +132,10 @@ def storage_path(ctx: TaskContext, uri: str, what: str = "file") -> Path:
 def workdir(ctx: TaskContext) -> Path:
     """The task's working directory: the WorkingDirectory's, else a new temporary one.
 
-    The new one is kept in `ctx.workdir`, so that the engine can remove it after the task.
+    The new one is kept in `ctx.workdir` and marked temporary: `step.invoke` removes it after
+    the task.
     """
     if ctx.workdir is None:
         ctx.workdir = Path(tempfile.mkdtemp(prefix=f"kflow-{ctx.task_id}-"))
+        ctx.temporary_workdir = True
     return ctx.workdir
