@@ -607,6 +607,24 @@ def test_mysql_query_fetch(run: Run, mysql: Server) -> None:
         run("mysql.Query", **props, sql=f"DROP TABLE IF EXISTS {table}")
 
 
+def test_sqlite_trigger_body_is_one_statement(run: Run, tmp_path: Path) -> None:
+    found = run(
+        "sqlite.Query",
+        url=f"jdbc:sqlite:{tmp_path / 'data.db'}",
+        sql="""
+            CREATE TABLE t (id INTEGER); CREATE TABLE audit (id INTEGER, note TEXT);
+            CREATE TRIGGER t_audit AFTER INSERT ON t BEGIN
+                INSERT INTO audit VALUES (new.id, 'added;');
+                INSERT INTO audit VALUES (new.id * 10, 'twice');
+            END;
+            INSERT INTO t VALUES (1);
+            SELECT * FROM audit ORDER BY id
+        """,
+        fetchType="FETCH",
+    )
+    assert found["rows"] == [{"id": 1, "note": "added;"}, {"id": 10, "note": "twice"}]
+
+
 def test_sqlite_query_fetch_and_store_on_a_file(run: Run, tmp_path: Path) -> None:
     url = f"jdbc:sqlite:{tmp_path / 'data.db'}"
     run(

@@ -5,7 +5,8 @@ string, a quoted identifier, a dollar-quoted body or a comment is left alone, an
 `::type` casts are not parameters.
 
 - `split_statements` cuts a script into statements; pieces holding only blanks and comments are
-  dropped.
+  dropped. SQLite asks its own parser (`sqlite3.complete_statement`) whether a `;` ends the
+  statement, so the `;`s of a `CREATE TRIGGER … BEGIN … END` body stay inside it.
 - `bind_named` replaces each `:name` (a letter or `_`, then letters, digits, `_`) by the driver's
   placeholder and gives the names in order, so the values are sent to the database apart from the
   SQL, never pasted into it. With a `%s` placeholder every other `%` is doubled, as the psycopg
@@ -15,7 +16,8 @@ string, a quoted identifier, a dollar-quoted body or a comment is left alone, an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 __all__ = [
@@ -41,11 +43,13 @@ class Syntax:
     dash_needs_space: bool = False  # MySQL: `--` starts a comment only before a blank
     brackets: bool = False  # SQLite: [identifier]
     backticks: bool = False  # `identifier`
+    # Whether the text up to and including a `;` is a whole statement; None: every `;` ends one.
+    complete: Callable[[str], bool] | None = None
 
 
 POSTGRES = Syntax(escape_strings=True, dollar_quotes=True, nested_comments=True)
 MYSQL = Syntax(backslash_escapes=True, hash_comments=True, dash_needs_space=True, backticks=True)
-SQLITE = Syntax(brackets=True, backticks=True)
+SQLITE = Syntax(brackets=True, backticks=True, complete=sqlite3.complete_statement)
 DUCKDB = Syntax(escape_strings=True, dollar_quotes=True)
 
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
@@ -62,6 +66,9 @@ def split_statements(sql: str, syntax: Syntax) -> list[str]:
     meaningful = False
     for kind, token in _scan(sql, syntax):
         if kind == _END:
+            if syntax.complete and not syntax.complete("".join(current) + token):
+                current.append(token)
+                continue
             if meaningful:
                 statements.append("".join(current).strip())
             current, meaningful = [], False
