@@ -669,8 +669,10 @@ _STYLES = {
     "WARNING": "yellow",
     "FAILED": "bold red",
     "KILLED": "red",
+    "CANCELLED": "red",
     "SKIPPED": "dim",
     "PAUSED": "magenta",
+    "QUEUED": "dim",
 }
 _LOG_STYLES = {"ERROR": "red", "WARN": "yellow", "DEBUG": "dim", "TRACE": "dim"}
 

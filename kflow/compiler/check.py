@@ -43,6 +43,7 @@ from kflow.plugin_registry.types import (
     CONDITION_COMMON_KEYS,
     TASK_COMMON_KEYS,
     TRIGGER_COMMON_KEYS,
+    Concurrency,
     Retry,
     property_names,
     validate_duration,
@@ -216,6 +217,7 @@ class _Checker:
         self._labels(root.get("labels"))
         self._plugin_defaults(root)
         self._inputs(root.get("inputs"))
+        self._concurrency(root.get("concurrency"))
         variables = root.get("variables")
         if isinstance(variables, Mapping):
             self.variables = {str(k.value) for k, _ in variables.items}
@@ -594,6 +596,17 @@ class _Checker:
             Retry.model_validate(to_python(node))
         except ValidationError as error:
             self._model_errors(error, node, "retry", Retry)
+
+    def _concurrency(self, node: Node | None) -> None:
+        if node is None or _is_null(node):
+            return
+        if not isinstance(node, Mapping):
+            self.report("KF203", "'concurrency' must be a mapping with a 'limit'", node.span)
+            return
+        try:
+            Concurrency.model_validate(to_python(node))
+        except ValidationError as error:
+            self._model_errors(error, node, "concurrency", Concurrency)
 
     def _duration(self, node: Scalar) -> None:
         if isinstance(node.value, str) and _has_template(node.value):

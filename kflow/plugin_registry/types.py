@@ -40,6 +40,7 @@ __all__ = [
     "TASK_COMMON_KEYS",
     "TEMPLATE_MARKERS",
     "TRIGGER_COMMON_KEYS",
+    "Concurrency",
     "ConditionRef",
     "Cron",
     "DayOfWeek",
@@ -592,6 +593,17 @@ class Retry(Properties):
         elif value is None and kind in _RETRY_NEEDS.get(name, ()):
             raise PydanticCustomError("missing", "Field required")
         return value
+
+
+class Concurrency(Properties):
+    """A flow's `concurrency`: at most `limit` executions of the flow run at once."""
+
+    limit: int = Field(ge=1, strict=True, description="The most executions running at once.")
+    behavior: Literal["QUEUE", "CANCEL", "FAIL"] = Field(
+        "QUEUE",
+        description="What becomes of an execution over the limit: it waits for a slot (QUEUE), "
+        "or ends at once CANCELLED (CANCEL) or FAILED (FAIL).",
+    )
 
 
 def _kind(value: object) -> str:

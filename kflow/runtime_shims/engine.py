@@ -1027,6 +1027,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def is_running_elsewhere(record: ExecutionRecord) -> bool:
+    """Whether another live process of this host runs the execution (by its stored pid)."""
+    return _alive(record.pid, record.host)
+
+
 def _alive(pid: int | None, host: str | None) -> bool:
     if not pid or pid == os.getpid() or host != socket.gethostname():
         return False

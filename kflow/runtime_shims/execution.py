@@ -25,10 +25,26 @@ KILLED = "KILLED"
 SKIPPED = "SKIPPED"
 RETRYING = "RETRYING"
 PAUSED = "PAUSED"
+# Execution states of `kflow server` only: waiting for, or refused, a slot of the flow's
+# `concurrency` limit.
+QUEUED = "QUEUED"
+CANCELLED = "CANCELLED"
 
-STATES = (CREATED, RUNNING, SUCCESS, WARNING, FAILED, KILLED, SKIPPED, RETRYING, PAUSED)
+STATES = (
+    CREATED,
+    QUEUED,
+    RUNNING,
+    SUCCESS,
+    WARNING,
+    FAILED,
+    KILLED,
+    CANCELLED,
+    SKIPPED,
+    RETRYING,
+    PAUSED,
+)
 #: States a task run or an execution never leaves.
-TERMINAL = frozenset({SUCCESS, WARNING, FAILED, KILLED, SKIPPED})
+TERMINAL = frozenset({SUCCESS, WARNING, FAILED, KILLED, CANCELLED, SKIPPED})
 #: States that stop a task list: the tasks after it are not created.
 STOPPING = frozenset({FAILED, KILLED, PAUSED})
 #: States `kflow run` exits 0 for.

@@ -27,7 +27,7 @@ from kflow.server.flow_triggers import FlowTriggerWatcher
 from kflow.server.periodic import Periodic
 from kflow.server.scheduler import Scheduler
 from kflow.server.webhook import Webhooks
-from kflow.server.worker import ExecutionPool
+from kflow.server.worker import QUEUE_RECHECK_INTERVAL, ExecutionPool
 
 log = logging.getLogger("kflow.server")
 
@@ -95,6 +95,7 @@ class Server:
             Periodic("flows", RELOAD_INTERVAL, self.catalogue.reload),
             Periodic("scheduler", SCHEDULE_INTERVAL, self.scheduler.tick),
             Periodic("flow-triggers", FLOW_TRIGGER_INTERVAL, self.watcher.tick),
+            Periodic("concurrency", QUEUE_RECHECK_INTERVAL, self.pool.recheck_queued),
         ]
         self._http_thread = threading.Thread(
             target=self.http.serve_forever, args=(0.1,), name="kflow-http", daemon=True

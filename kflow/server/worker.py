@@ -5,6 +5,13 @@ the creation can share a transaction with the trigger's own bookkeeping), then `
 most `workers` executions run at the same time; the others wait in the queue in state CREATED.
 On shutdown, executions still queued are left CREATED and those still running after the grace
 period are left RUNNING: the next server start resumes both (`resume_left`).
+
+A flow's `concurrency` is enforced when a worker takes an execution that has not started: the
+slots taken are this pool's executions of the flow, plus those of other live processes on this
+host that are RUNNING and every PAUSED one (a paused execution keeps its slot, as in Kestra).
+Over the limit, QUEUE leaves the execution QUEUED until an execution of the flow ends (checked
+again at the end of each of this pool's runs and every few seconds for the others); CANCEL
+ends it CANCELLED and FAIL ends it FAILED, at once.
 """
 
 from __future__ import annotations
@@ -14,18 +21,33 @@ import queue
 import socket
 import threading
 import time
+from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
-from kflow.runtime_shims.execution import CREATED, FAILED, PAUSED, RUNNING, TERMINAL, new_id
+from kflow.compiler import ir
+from kflow.runtime_shims.execution import (
+    CANCELLED,
+    CREATED,
+    FAILED,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    TERMINAL,
+    new_id,
+)
 from kflow.runtime_shims.state import ExecutionRecord, now
 
 if TYPE_CHECKING:
-    from kflow.compiler import ir
     from kflow.runtime_shims.engine import Engine, LoadedFlow
 
 log = logging.getLogger("kflow.server")
 
-_Job = tuple[ExecutionRecord, "ir.Flow", threading.Event]
+_Job = tuple[ExecutionRecord, ir.Flow, threading.Event]
+_FlowKey = tuple[str, str]
+
+#: How often executions QUEUED behind a concurrency limit look again for a free slot (an
+#: execution run by another process may have ended).
+QUEUE_RECHECK_INTERVAL = 2.0
 
 
 class ExecutionPool:
@@ -40,6 +62,9 @@ class ExecutionPool:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: set[str] = set()
+        # concurrency: the executions of each flow this pool runs, and those QUEUED behind it
+        self._slots: defaultdict[_FlowKey, set[str]] = defaultdict(set)
+        self._waiting: defaultdict[_FlowKey, deque[_Job]] = defaultdict(deque)
 
     def start(self) -> None:
         """Start the worker threads."""
@@ -96,8 +121,11 @@ class ExecutionPool:
         done = threading.Event()
         if record.state in TERMINAL or self._stopping.is_set():
             done.set()
-        else:
-            self._queue.put((record, flow, done))
+            return done
+        if record.state not in (CREATED, QUEUED) and _concurrency(flow) is not None:
+            with self._lock:  # an execution resumed after a restart still holds its slot
+                self._slots[(record.namespace, record.flow_id)].add(record.id)
+        self._queue.put((record, flow, done))
         return done
 
     def stop(self, grace: float) -> list[str]:
@@ -109,7 +137,8 @@ class ExecutionPool:
         deadline = time.monotonic() + grace
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        # Jobs still queued behind the stop markers: their executions stay CREATED.
+        # Jobs still queued behind the stop markers stay CREATED; those waiting for a slot of
+        # their flow's concurrency stay QUEUED.
         while True:
             try:
                 job = self._queue.get_nowait()
@@ -118,14 +147,19 @@ class ExecutionPool:
             if job is not None:
                 job[2].set()
         with self._lock:
+            for waiting in self._waiting.values():
+                for job in waiting:
+                    job[2].set()
+            self._waiting.clear()
+        with self._lock:
             return sorted(self._running)
 
     def resume_left(self) -> int:
         """Queue the executions a previous server on this host left unfinished (CREATED,
-        RUNNING, or PAUSED for a duration) and whose process is gone; how many."""
+        QUEUED, RUNNING, or PAUSED for a duration) and whose process is gone; how many."""
         host = socket.gethostname()
         count = 0
-        for state in (CREATED, RUNNING, PAUSED):
+        for state in (RUNNING, PAUSED, CREATED, QUEUED):
             for record in self.store.executions(state=state):
                 if record.trigger is None or record.parent_id is not None:
                     continue  # not started by a trigger: `kflow run`'s, or a subflow's
@@ -144,6 +178,13 @@ class ExecutionPool:
                 count += 1
         return count
 
+    def recheck_queued(self) -> None:
+        """Give every execution QUEUED behind a concurrency limit another try at a slot."""
+        with self._lock:
+            keys = list(self._waiting)
+        for key in keys:
+            self._release(key)
+
     def _work(self) -> None:
         while True:
             job = self._queue.get()
@@ -153,6 +194,9 @@ class ExecutionPool:
             if self._stopping.is_set():
                 done.set()
                 continue
+            if not self._admit(job):
+                continue
+            key = (record.namespace, record.flow_id)
             with self._lock:
                 self._running.add(record.id)
             try:
@@ -169,4 +213,81 @@ class ExecutionPool:
             finally:
                 with self._lock:
                     self._running.discard(record.id)
+                    self._slots[key].discard(record.id)
                 done.set()
+                self._release(key)
+
+    def _admit(self, job: _Job) -> bool:
+        """Whether the job's execution may run now under its flow's `concurrency`; if not, it
+        is QUEUED (and run later) or ended at once, as the flow's `behavior` says."""
+        record, flow, done = job
+        found = _concurrency(flow)
+        if found is None or record.state not in (CREATED, QUEUED):
+            return True  # no limit, or an execution that started already holds its slot
+        limit, behavior = found
+        key = (record.namespace, record.flow_id)
+        with self._lock:
+            if len(self._taken(key) - {record.id}) < limit:
+                self._slots[key].add(record.id)
+                return True
+            if behavior == "QUEUE":
+                self._waiting[key].append(job)
+                if record.state != QUEUED:
+                    record.state = QUEUED
+                    self.store.update_execution(record.id, state=QUEUED)
+                    self.store.log(
+                        record.id,
+                        "INFO",
+                        f"queued: the flow's concurrency limit ({limit}) is reached",
+                    )
+                return False
+        message = f"the flow's concurrency limit ({limit}) is reached (behavior {behavior})"
+        state = CANCELLED if behavior == "CANCEL" else FAILED
+        self.store.update_execution(
+            record.id, state=state, end_date=now(), error=message if state == FAILED else None
+        )
+        self.store.log(record.id, "ERROR" if state == FAILED else "WARN", message)
+        log.info("execution %s of %s.%s: %s (%s)", record.id, *key, state, message)
+        done.set()
+        return False
+
+    def _taken(self, key: _FlowKey) -> set[str]:
+        """The ids of the executions holding a slot of a flow: this pool's (running or given a
+        slot), those RUNNING in another live process of this host, and the PAUSED ones.
+        Called under the lock."""
+        from kflow.runtime_shims.engine import is_running_elsewhere
+
+        namespace, flow_id = key
+        taken = set(self._slots[key])
+        for record in self.store.executions(namespace, flow_id, RUNNING):
+            if is_running_elsewhere(record):
+                taken.add(record.id)
+        taken.update(record.id for record in self.store.executions(namespace, flow_id, PAUSED))
+        return taken
+
+    def _release(self, key: _FlowKey) -> None:
+        """Give the free slots of a flow to its QUEUED executions, oldest first: each is
+        given its slot now (so a newer execution cannot take it) and sent to the workers."""
+        ready: list[_Job] = []
+        with self._lock:
+            waiting = self._waiting.get(key)
+            while waiting:
+                found = _concurrency(waiting[0][1])
+                limit = found[0] if found else len(waiting)
+                if len(self._taken(key)) >= limit:
+                    break
+                job = waiting.popleft()
+                self._slots[key].add(job[0].id)
+                ready.append(job)
+            if not waiting:
+                self._waiting.pop(key, None)
+        for job in ready:
+            self._queue.put(job)
+
+
+def _concurrency(flow: ir.Flow) -> tuple[int, str] | None:
+    """A flow's concurrency limit and behavior (validated by the checker), or None."""
+    concurrency = ir.thaw(flow.concurrency) if flow.concurrency is not None else None
+    if not isinstance(concurrency, dict):
+        return None
+    return int(concurrency["limit"]), str(concurrency.get("behavior") or "QUEUE").upper()

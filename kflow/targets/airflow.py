@@ -600,6 +600,7 @@ class _Writer:
             # A task retries only as its flow says, whatever the deployment's default.
             "default_args={'retries': 0}",
         ]
+        dag_args.extend(self.max_active_runs())
         if flow.description:
             first = flow.description.strip().splitlines()[0] if flow.description.strip() else ""
             dag_args.append(f"description={literal(first)}")
@@ -611,6 +612,26 @@ class _Writer:
             dag_args.append("params={" + ", ".join(params) + "}")
         head.append(f"with DAG({', '.join(dag_args)}) as dag:")
         return "\n".join(head + body) + "\n"
+
+    def max_active_runs(self) -> list[str]:
+        """`max_active_runs` from the flow's `concurrency.limit`: Airflow queues the runs over
+        the limit, as Kestra's QUEUE does; CANCEL and FAIL are approximated by that queue."""
+        flow = self.flow
+        # The checker validated it (a positive `limit`, a known `behavior`).
+        concurrency = ir.thaw(flow.concurrency) if flow.concurrency is not None else None
+        if not isinstance(concurrency, dict):
+            return []
+        behavior = str(concurrency.get("behavior") or "QUEUE").upper()
+        if behavior != "QUEUE":
+            self.diagnostics.append(
+                Diagnostic(
+                    "KF402",
+                    f"flow concurrency 'behavior: {behavior}': on Airflow a run over the limit "
+                    "waits for a free slot (max_active_runs) instead of ending at once",
+                    flow.span,
+                )
+            )
+        return [f"max_active_runs={int(concurrency['limit'])}"]
 
     # -- triggers ----------------------------------------------------------------------------------
 

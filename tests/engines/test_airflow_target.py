@@ -191,6 +191,7 @@ for dag_id in sorted(dags):
         "summary": timetable.summary,
         "start_date": None if serialized.start_date is None else serialized.start_date.isoformat(),
         "catchup": serialized.catchup,
+        "max_active_runs": serialized.max_active_runs,
     }
     inner = getattr(timetable, "timetable", None)
     if inner is not None:
@@ -332,6 +333,7 @@ def test_schedules_load_as_timetables(triggered: dict[str, Any]) -> None:
     assert schedule["summary"] == "0 9 * * *" and schedule["zones"] == ["Europe/Paris"]
     # no backfill: no start date (the first run is the next date), no catchup
     assert schedule["start_date"] is None and schedule["catchup"] is False
+    assert schedule["max_active_runs"] == 5  # the flow's concurrency limit
     golden = dags["kflow.golden__triggers-schedule"]
     assert golden["timetable"] == "AssetOrTimeSchedule"
     assert golden["time"] == "MultipleCronTriggerTimetable"

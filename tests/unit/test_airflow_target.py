@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -147,6 +148,26 @@ def flow_with(triggers: str) -> str:
         """
     )
     return head + textwrap.indent(textwrap.dedent(triggers).strip("\n"), "  ") + "\n"
+
+
+@pytest.mark.parametrize(("behavior", "warned"), [("QUEUE", []), ("CANCEL", ["KF402"])])
+def test_flow_concurrency_is_max_active_runs(behavior: str, warned: list[str]) -> None:
+    emitted = compile_text(
+        f"""
+        id: limited
+        namespace: t
+        concurrency: {{limit: 2, behavior: {behavior}}}
+        tasks:
+          - id: hello
+            type: {CORE}.log.Log
+            message: hi
+        """
+    )
+    (source,) = emitted.files.values()
+    assert dag_args(str(source))["max_active_runs"] == "2"
+    assert [d.code for d in emitted.diagnostics] == warned
+    no_limit = source_of(flow_with(""))
+    assert "max_active_runs" not in dag_args(no_limit)
 
 
 def test_a_schedule_is_a_cron_timetable_in_its_timezone() -> None:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from kflow.compiler.loader import load_file, to_python
+from kflow.compiler.check import check
+from kflow.compiler.loader import load_file, load_text, to_python
 from kflow.plugin_registry import ChildShape, Kind, PluginSpec, Registry, default_registry
 from kflow.plugin_registry.builtins import SPECS, TYPE_NOTES
 from kflow.plugin_registry.types import (
@@ -443,6 +444,26 @@ def test_retry_errors(data: dict[str, Any], code: str, loc: tuple[str, ...]) -> 
     with pytest.raises(ValidationError) as info:
         Retry.model_validate(data)
     assert [(_code(e["type"]), e["loc"]) for e in info.value.errors()] == [(code, loc)]
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "found"),
+    [
+        ("{limit: 2}", []),
+        ("{limit: 1, behavior: CANCEL}", []),
+        ("{limit: 0}", [("KF203", 3, 22)]),
+        ("{limit: '2'}", [("KF203", 3, 22)]),
+        ("{limit: 1, behavior: DROP}", [("KF211", 3, 35)]),
+        ("{behavior: QUEUE}", [("KF201", 3, 14)]),
+        ("{limit: 1, max: 2}", [("KF202", 3, 25)]),
+        ("[1]", [("KF203", 3, 14)]),
+    ],
+)
+def test_flow_concurrency_is_checked(concurrency: str, found: list[tuple[str, int, int]]) -> None:
+    text = f"id: f\nnamespace: n\nconcurrency: {concurrency}\ntasks:\n  - id: a\n"
+    text += "    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+    checked = check(load_text("f.yml", text))
+    assert [(d.code, d.span.line, d.span.column) for d in checked.diagnostics] == found
 
 
 # -- property names ------------------------------------------------------------------------------

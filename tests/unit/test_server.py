@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from kflow.runner_cli import main
+from kflow.runtime_shims.execution import TERMINAL
 from kflow.runtime_shims.state import ExecutionRecord, StateStore
 from kflow.server.app import Options, Server
 
@@ -89,7 +90,7 @@ def ended(state: Path, execution_id: str, timeout: float = 10.0) -> ExecutionRec
             record = store.execution(execution_id)
         finally:
             store.close()
-        done = record is not None and record.state in ("SUCCESS", "WARNING", "FAILED", "KILLED")
+        done = record is not None and record.state in TERMINAL
         return record if done else None
 
     found: ExecutionRecord = wait_for(check, timeout, f"execution {execution_id} to end")
@@ -407,6 +408,122 @@ def test_200_concurrent_webhook_calls_start_200_executions(
     assert {r.id for r in records} == set(ids)
     assert sorted(str((r.outputs or {})["name"]) for r in records) == sorted(
         f"n{number}" for number in range(200)
+    )
+
+
+# -- flow concurrency ---------------------------------------------------------------------------
+
+
+def limited_flow(flows: Path, behavior: str, first_task: str = "") -> None:
+    """A webhook flow that allows one execution at a time and records when its tasks ran."""
+    write(
+        flows / "limited.yml",
+        f"""
+        id: limited
+        namespace: team.hooks
+        concurrency:
+          limit: 1
+          behavior: {behavior}
+        tasks:{first_task}
+          - id: first
+            type: {RETURN}
+            format: "{{{{ now() }}}}"
+          - id: wait
+            type: io.kestra.plugin.core.flow.Sleep
+            duration: PT0.3S
+          - id: last
+            type: {RETURN}
+            format: "{{{{ now() }}}}"
+        outputs:
+          - id: span
+            type: JSON
+            value: '["{{{{ outputs.first.value }}}}", "{{{{ outputs.last.value }}}}"]'
+        triggers:
+          - id: hook
+            type: {WEBHOOK}
+            key: {KEY}
+        """,
+    )
+
+
+def state_of(state: Path, execution_id: str) -> str | None:
+    store = StateStore(state)
+    try:
+        record = store.execution(execution_id)
+    finally:
+        store.close()
+    return record.state if record else None
+
+
+def logged(state: Path, execution_id: str) -> list[str]:
+    store = StateStore(state)
+    try:
+        return [str(line["message"]) for line in store.logs(execution_id)]
+    finally:
+        store.close()
+
+
+def test_queue_runs_one_execution_at_a_time_in_arrival_order(
+    start: Callable[..., Server], flows: Path, state: Path
+) -> None:
+    limited_flow(flows, "QUEUE")
+    server = start(workers=3)
+    url = hook_url(server, flow="team.hooks/limited")
+    ids = [httpx.post(url, json={}).json()["id"] for _ in range(3)]
+    records = [ended(state, execution_id, timeout=20) for execution_id in ids]
+    assert [r.state for r in records] == ["SUCCESS"] * 3
+    spans = [[datetime.fromisoformat(t) for t in (r.outputs or {})["span"]] for r in records]
+    for (_, finished), (started, _) in pairwise(spans):
+        assert started >= finished  # in arrival order, never two at once
+    queued = [any(m.startswith("queued:") for m in logged(state, i)) for i in ids]
+    assert queued == [False, True, True]
+
+
+@pytest.mark.parametrize(("behavior", "final"), [("CANCEL", "CANCELLED"), ("FAIL", "FAILED")])
+def test_cancel_and_fail_end_an_execution_over_the_limit_at_once(
+    start: Callable[..., Server], flows: Path, state: Path, behavior: str, final: str
+) -> None:
+    limited_flow(flows, behavior)
+    server = start(workers=3)
+    url = hook_url(server, flow="team.hooks/limited")
+    first = httpx.post(url, json={}).json()["id"]
+    wait_for(
+        lambda: state_of(state, first) == "RUNNING",
+        what="the first execution to run",
+    )
+    refused = ended(state, httpx.post(url, json={}).json()["id"])
+    message = f"the flow's concurrency limit (1) is reached (behavior {behavior})"
+    assert refused.state == final and message in logged(state, refused.id)
+    assert refused.error == (message if final == "FAILED" else None)
+    assert ended(state, first).state == "SUCCESS"
+    # the slot is free again
+    assert ended(state, httpx.post(url, json={}).json()["id"]).state == "SUCCESS"
+
+
+def test_a_paused_execution_keeps_its_slot_until_it_is_resumed(
+    start: Callable[..., Server], flows: Path, state: Path
+) -> None:
+    pause = "\n          - id: hold\n            type: io.kestra.plugin.core.flow.Pause"
+    limited_flow(flows, "QUEUE", first_task=pause)
+    server = start()
+    url = hook_url(server, flow="team.hooks/limited")
+    paused = httpx.post(url, json={}).json()["id"]
+    wait_for(
+        lambda: state_of(state, paused) == "PAUSED",
+        what="the first execution to pause",
+    )
+    waiting = httpx.post(url, json={}).json()["id"]
+    wait_for(
+        lambda: state_of(state, waiting) == "QUEUED",
+        what="the second execution to be queued",
+    )
+    time.sleep(2.5)  # longer than the server's recheck interval: still no slot
+    assert state_of(state, waiting) == "QUEUED"
+    assert main(["executions", "resume", "--id", paused, "--state-dir", str(state)]) == 0
+    wait_for(  # its turn: it pauses too
+        lambda: state_of(state, waiting) == "PAUSED",
+        timeout=20,
+        what="the second execution to run",
     )
 
 
