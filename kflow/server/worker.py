@@ -273,8 +273,7 @@ class ExecutionPool:
             waiting = self._waiting.get(key)
             while waiting:
                 found = _concurrency(waiting[0][1])
-                limit = found[0] if found else len(waiting)
-                if len(self._taken(key)) >= limit:
+                if found is not None and len(self._taken(key)) >= found[0]:
                     break
                 job = waiting.popleft()
                 self._slots[key].add(job[0].id)
