@@ -28,7 +28,7 @@ from kflow.compiler.schema import (
 )
 from kflow.plugin_registry import Registry, default_registry
 from kflow.plugin_registry.spec import ChildShape, Kind, PluginSpec
-from kflow.plugin_registry.types import TASK_COMMON_KEYS, TRIGGER_COMMON_KEYS
+from kflow.plugin_registry.types import TASK_COMMON_KEYS, TRIGGER_COMMON_KEYS, Concurrency
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
@@ -106,7 +106,7 @@ def flow_schema(registry: Registry | None = None) -> dict[str, Any]:
             "taskDefaults": {**_plugin_defaults(), "deprecated": True},
             "disabled": {"type": "boolean"},
             "deleted": {"type": "boolean"},
-            "concurrency": {"type": "object"},
+            "concurrency": Concurrency.model_json_schema(by_alias=True),
             "retry": {"type": "object"},
             "sla": {"type": "array"},
             "tenantId": _STRING,
