@@ -78,6 +78,14 @@ class Retry:
 
 
 @dataclass(frozen=True)
+class Concurrency:
+    """A flow's `concurrency`: at most `limit` executions at once; over it, `behavior`."""
+
+    limit: int
+    behavior: str = "QUEUE"  # QUEUE | CANCEL | FAIL
+
+
+@dataclass(frozen=True)
 class Input:
     id: str
     type: str
@@ -171,7 +179,7 @@ class Flow:
     after_execution: tuple[Task, ...] = ()
     listeners: tuple[Listener, ...] = ()
     triggers: tuple[Trigger, ...] = ()
-    concurrency: Obj | None = None
+    concurrency: Concurrency | None = None
     retry: Retry | None = None
     disabled: bool = False
     span: Span = field(default=NO_SPAN, compare=False, repr=False)

@@ -53,7 +53,7 @@ def lower(checked: CheckedFlow, run_time_errors: bool = False) -> ir.Flow:
             for conds, tasks in checked.listeners
         ),
         triggers=tuple(_trigger(item) for item in _items(root.get("triggers"))),
-        concurrency=ir.freeze(to_python(root.get("concurrency"))),
+        concurrency=_concurrency(root.get("concurrency")),
         retry=_retry(root.get("retry")),
         disabled=bool(to_python(root.get("disabled"))),
         span=root.span,
@@ -211,6 +211,13 @@ def _canonical_type(name: str) -> str:
 
     found = default_registry().lookup(name)
     return found[0].type if found else name
+
+
+def _concurrency(node: Node | None) -> ir.Concurrency | None:
+    data = to_python(node)
+    if not isinstance(data, dict) or "limit" not in data:
+        return None
+    return ir.Concurrency(int(data["limit"]), str(data.get("behavior") or "QUEUE").upper())
 
 
 def _retry(node: Node | None) -> ir.Retry | None:

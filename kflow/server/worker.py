@@ -122,7 +122,7 @@ class ExecutionPool:
         if record.state in TERMINAL or self._stopping.is_set():
             done.set()
             return done
-        if record.state not in (CREATED, QUEUED) and _concurrency(flow) is not None:
+        if record.state not in (CREATED, QUEUED) and flow.concurrency is not None:
             with self._lock:  # an execution resumed after a restart still holds its slot
                 self._slots[(record.namespace, record.flow_id)].add(record.id)
         self._queue.put((record, flow, done))
@@ -221,10 +221,9 @@ class ExecutionPool:
         """Whether the job's execution may run now under its flow's `concurrency`; if not, it
         is QUEUED (and run later) or ended at once, as the flow's `behavior` says."""
         record, flow, done = job
-        found = _concurrency(flow)
-        if found is None or record.state not in (CREATED, QUEUED):
+        if flow.concurrency is None or record.state not in (CREATED, QUEUED):
             return True  # no limit, or an execution that started already holds its slot
-        limit, behavior = found
+        limit, behavior = flow.concurrency.limit, flow.concurrency.behavior
         key = (record.namespace, record.flow_id)
         with self._lock:
             if len(self._taken(key) - {record.id}) < limit:
@@ -272,8 +271,8 @@ class ExecutionPool:
         with self._lock:
             waiting = self._waiting.get(key)
             while waiting:
-                found = _concurrency(waiting[0][1])
-                if found is not None and len(self._taken(key)) >= found[0]:
+                concurrency = waiting[0][1].concurrency
+                if concurrency is not None and len(self._taken(key)) >= concurrency.limit:
                     break
                 job = waiting.popleft()
                 self._slots[key].add(job[0].id)
@@ -282,11 +281,3 @@ class ExecutionPool:
                 self._waiting.pop(key, None)
         for job in ready:
             self._queue.put(job)
-
-
-def _concurrency(flow: ir.Flow) -> tuple[int, str] | None:
-    """A flow's concurrency limit and behavior (validated by the checker), or None."""
-    concurrency = ir.thaw(flow.concurrency) if flow.concurrency is not None else None
-    if not isinstance(concurrency, dict):
-        return None
-    return int(concurrency["limit"]), str(concurrency.get("behavior") or "QUEUE").upper()

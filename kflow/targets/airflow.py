@@ -616,22 +616,19 @@ class _Writer:
     def max_active_runs(self) -> list[str]:
         """`max_active_runs` from the flow's `concurrency.limit`: Airflow queues the runs over
         the limit, as Kestra's QUEUE does; CANCEL and FAIL are approximated by that queue."""
-        flow = self.flow
-        # The checker validated it (a positive `limit`, a known `behavior`).
-        concurrency = ir.thaw(flow.concurrency) if flow.concurrency is not None else None
-        if not isinstance(concurrency, dict):
+        concurrency = self.flow.concurrency
+        if concurrency is None:
             return []
-        behavior = str(concurrency.get("behavior") or "QUEUE").upper()
-        if behavior != "QUEUE":
+        if concurrency.behavior != "QUEUE":
             self.diagnostics.append(
                 Diagnostic(
                     "KF402",
-                    f"flow concurrency 'behavior: {behavior}': on Airflow a run over the limit "
-                    "waits for a free slot (max_active_runs) instead of ending at once",
-                    flow.span,
+                    f"flow concurrency 'behavior: {concurrency.behavior}': on Airflow a run over "
+                    "the limit waits for a free slot (max_active_runs) instead of ending at once",
+                    self.flow.span,
                 )
             )
-        return [f"max_active_runs={int(concurrency['limit'])}"]
+        return [f"max_active_runs={concurrency.limit}"]
 
     # -- triggers ----------------------------------------------------------------------------------
 

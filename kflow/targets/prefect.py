@@ -896,13 +896,12 @@ class _Writer:
             found["schedules"] = self.schedules
         if self.automations:
             found["triggers"] = self.automations
-        concurrency = ir.thaw(flow.concurrency) if flow.concurrency is not None else None
-        if isinstance(concurrency, dict) and isinstance(concurrency.get("limit"), int):
+        concurrency = flow.concurrency
+        if concurrency is not None:
             # Kestra QUEUE waits for a slot (ENQUEUE); CANCEL and FAIL end the new execution
             # at once: Prefect cancels it (there is no "fail" strategy).
-            behavior = str(concurrency.get("behavior") or "QUEUE").upper()
-            strategy = "ENQUEUE" if behavior == "QUEUE" else "CANCEL_NEW"
-            if behavior == "FAIL":
+            strategy = "ENQUEUE" if concurrency.behavior == "QUEUE" else "CANCEL_NEW"
+            if concurrency.behavior == "FAIL":
                 self.diagnostics.append(
                     Diagnostic(
                         "KF402",
@@ -911,7 +910,7 @@ class _Writer:
                     )
                 )
             found["concurrency_limit"] = {
-                "limit": concurrency["limit"],
+                "limit": concurrency.limit,
                 "collision_strategy": strategy,
             }
         found["work_pool"] = {"name": "{{ $" + WORK_POOL_VARIABLE + " }}"}
