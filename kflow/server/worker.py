@@ -233,19 +233,20 @@ class ExecutionPool:
                 self._waiting[key].append(job)
                 if record.state != QUEUED:
                     record.state = QUEUED
-                    self.store.update_execution(record.id, state=QUEUED)
                     self.store.log(
                         record.id,
                         "INFO",
                         f"queued: the flow's concurrency limit ({limit}) is reached",
                     )
+                    self.store.update_execution(record.id, state=QUEUED)
                 return False
         message = f"the flow's concurrency limit ({limit}) is reached (behavior {behavior})"
         state = CANCELLED if behavior == "CANCEL" else FAILED
+        # The log line first: whoever sees the execution ended finds the reason with it.
+        self.store.log(record.id, "ERROR" if state == FAILED else "WARN", message)
         self.store.update_execution(
             record.id, state=state, end_date=now(), error=message if state == FAILED else None
         )
-        self.store.log(record.id, "ERROR" if state == FAILED else "WARN", message)
         log.info("execution %s of %s.%s: %s (%s)", record.id, *key, state, message)
         done.set()
         return False
