@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -430,7 +431,7 @@ def limited_flow(flows: Path, behavior: str, first_task: str = "") -> None:
             format: "{{{{ now() }}}}"
           - id: wait
             type: io.kestra.plugin.core.flow.Sleep
-            duration: PT0.3S
+            duration: PT1S
           - id: last
             type: {RETURN}
             format: "{{{{ now() }}}}"
@@ -455,6 +456,10 @@ def state_of(state: Path, execution_id: str) -> str | None:
     return record.state if record else None
 
 
+def has_state(state: Path, execution_id: str, wanted: str) -> bool:
+    return state_of(state, execution_id) == wanted
+
+
 def logged(state: Path, execution_id: str) -> list[str]:
     store = StateStore(state)
     try:
@@ -469,7 +474,11 @@ def test_queue_runs_one_execution_at_a_time_in_arrival_order(
     limited_flow(flows, "QUEUE")
     server = start(workers=3)
     url = hook_url(server, flow="team.hooks/limited")
-    ids = [httpx.post(url, json={}).json()["id"] for _ in range(3)]
+    ids: list[str] = []
+    for expected in ("RUNNING", "QUEUED", "QUEUED"):  # one at a time: a known arrival order
+        execution_id = httpx.post(url, json={}).json()["id"]
+        ids.append(execution_id)
+        wait_for(partial(has_state, state, execution_id, expected), what=expected)
     records = [ended(state, execution_id, timeout=20) for execution_id in ids]
     assert [r.state for r in records] == ["SUCCESS"] * 3
     spans = [[datetime.fromisoformat(t) for t in (r.outputs or {})["span"]] for r in records]
