@@ -217,7 +217,7 @@ def _concurrency(node: Node | None) -> ir.Concurrency | None:
     data = to_python(node)
     if not isinstance(data, dict) or "limit" not in data:
         return None
-    return ir.Concurrency(int(data["limit"]), str(data.get("behavior") or "QUEUE").upper())
+    return ir.Concurrency(int(data["limit"]), str(data.get("behavior", "QUEUE")))
 
 
 def _retry(node: Node | None) -> ir.Retry | None:

@@ -151,7 +151,6 @@ class ExecutionPool:
                 for job in waiting:
                     job[2].set()
             self._waiting.clear()
-        with self._lock:
             return sorted(self._running)
 
     def resume_left(self) -> int:
@@ -271,12 +270,14 @@ class ExecutionPool:
         ready: list[_Job] = []
         with self._lock:
             waiting = self._waiting.get(key)
+            taken = self._taken(key) if waiting else set()
             while waiting:
                 concurrency = waiting[0][1].concurrency
-                if concurrency is not None and len(self._taken(key)) >= concurrency.limit:
+                if concurrency is not None and len(taken) >= concurrency.limit:
                     break
                 job = waiting.popleft()
                 self._slots[key].add(job[0].id)
+                taken.add(job[0].id)
                 ready.append(job)
             if not waiting:
                 self._waiting.pop(key, None)
